@@ -1,0 +1,33 @@
+"""The QGIS plugin object: registers the Processing provider, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import QgsApplication
+
+from .provider import MssfcProvider
+
+
+class MssfcPlugin:
+    """Registers :class:`MssfcProvider` in ``initProcessing`` (which ``qgis_process`` also calls)."""
+
+    def __init__(self, iface: Any) -> None:
+        self.iface = iface
+        self.provider: MssfcProvider | None = None
+
+    def initProcessing(self) -> None:  # noqa: N802 (QGIS's name)
+        """Add the provider to the Processing registry once."""
+        if self.provider is None:
+            self.provider = MssfcProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
+
+    def initGui(self) -> None:  # noqa: N802 (QGIS's name)
+        """Desktop start-up: the provider is all the plugin adds."""
+        self.initProcessing()
+
+    def unload(self) -> None:
+        """Remove the provider when the plugin is unloaded."""
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None

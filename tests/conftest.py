@@ -1,0 +1,33 @@
+"""Shared test helpers: paths to the real data beside the repo, and small synthetic rasters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import osr
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
+
+
+def shared_data(*parts: str) -> Path:
+    """Path under ``../shared/data``; skips the test with a reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (needs ../shared/data beside the repo)")
+    return path
+
+
+def utm_wkt(epsg: int = 32633) -> str:
+    """WKT of a UTM zone."""
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    return srs.ExportToWkt()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator: tests are deterministic."""
+    return np.random.default_rng(12345)

@@ -1,0 +1,180 @@
+"""Opening, band choice, scaling and T1/T2 alignment, on synthetic and real rasters."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from mssfc_qgis.core.engine import OutputSpec, run_windows
+from mssfc_qgis.core.errors import MssfcError
+from mssfc_qgis.core.raster import (
+    Grid,
+    align_pair,
+    fit_scaling,
+    open_raster,
+    read_array,
+    sample_windows,
+    write_array,
+)
+from tests.conftest import shared_data, utm_wkt
+
+GT = (500000.0, 0.5, 0.0, 4649776.0, 0.0, -0.5)
+
+
+def _scene(rng: np.random.Generator, h: int = 120, w: int = 160) -> np.ndarray:
+    """A smooth 3-band image (so resampling keeps values close)."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = 100 + 60 * np.sin(xx / 13.0) * np.cos(yy / 17.0)
+    return np.stack([base, base * 0.8, base * 0.6]).astype(np.uint8)
+
+
+def _write(path: Path, data: np.ndarray, gt=GT, wkt=None, nodata=None) -> str:
+    grid = Grid(data.shape[-1], data.shape[-2], gt, utm_wkt() if wkt is None else wkt)
+    return write_array(str(path), data, grid, nodata=nodata)
+
+
+def test_same_grid_pair_is_not_warped(tmp_path, rng):
+    a = _write(tmp_path / "a.tif", _scene(rng))
+    b = _write(tmp_path / "b.tif", _scene(rng))
+    pair = align_pair(a, b)
+    assert pair.notes == []
+    assert pair.t2.dataset.GetDriver().ShortName == "GTiff"
+
+
+def test_pair_in_other_crs_is_warped_onto_t1_grid(tmp_path, rng):
+    data = _scene(rng)
+    a = _write(tmp_path / "a.tif", data)
+    b = str(tmp_path / "b_4326.tif")
+    warped = gdal.Warp(b, a, dstSRS="EPSG:4326", resampleAlg="bilinear")
+    warped.FlushCache()
+    del warped
+    pair = align_pair(a, b)
+    assert any("resampled" in n for n in pair.notes)
+    g = pair.grid
+    assert abs(g.geotransform[1] - 0.5) < 1e-9
+    t1 = pair.t1.read(g.full).astype(float)
+    t2 = pair.t2.read(g.full).astype(float)
+    valid = pair.t2.read_valid(g.full)
+    assert valid.mean() > 0.8  # the rotated footprint leaves some invalid corners
+    inner = valid & pair.t1.read_valid(g.full)
+    assert np.abs(t1[:, inner] - t2[:, inner]).mean() < 3.0
+
+
+def test_partial_overlap_uses_common_area(tmp_path, rng):
+    a = _write(tmp_path / "a.tif", _scene(rng))
+    shifted = (GT[0] + 30.0, 0.5, 0.0, GT[3] - 10.0, 0.0, -0.5)  # 60 px right, 20 px down
+    b = _write(tmp_path / "b.tif", _scene(rng), gt=shifted)
+    pair = align_pair(a, b)
+    assert (pair.grid.width, pair.grid.height) == (100, 100)
+    assert pair.grid.geotransform[0] == pytest.approx(GT[0] + 30.0)
+
+
+def test_no_overlap_is_refused(tmp_path, rng):
+    a = _write(tmp_path / "a.tif", _scene(rng))
+    far = (GT[0] + 10000.0, 0.5, 0.0, GT[3], 0.0, -0.5)
+    b = _write(tmp_path / "b.tif", _scene(rng), gt=far)
+    with pytest.raises(MssfcError, match="do not overlap"):
+        align_pair(a, b)
+
+
+def test_band_count_mismatch_is_refused(tmp_path, rng):
+    a = _write(tmp_path / "a.tif", _scene(rng))
+    b = _write(tmp_path / "b.tif", _scene(rng)[:2])
+    with pytest.raises(MssfcError, match="same bands"):
+        align_pair(a, b)
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(MssfcError, match="not found"):
+        open_raster(tmp_path / "nope.tif")
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"not a raster at all")
+    with pytest.raises(MssfcError, match="Cannot read raster"):
+        open_raster(junk)
+
+
+def test_band_choice(tmp_path, rng):
+    four = np.concatenate([_scene(rng), _scene(rng)[:1]])
+    p = _write(tmp_path / "rgbn.tif", four)
+    assert open_raster(p, needed=3).bands == (1, 2, 3)
+    assert open_raster(p, bands=[4, 1, 2], needed=3).bands == (4, 1, 2)
+    with pytest.raises(MssfcError, match="do not exist"):
+        open_raster(p, bands=[5, 1, 2], needed=3)
+    pan = _write(tmp_path / "pan.tif", _scene(rng)[:1])
+    assert open_raster(pan, needed=3).bands == (1, 1, 1)
+    two = _write(tmp_path / "two.tif", _scene(rng)[:2])
+    with pytest.raises(MssfcError, match="needs 3"):
+        open_raster(two, needed=3)
+
+
+def test_scaling_uint16_percentile(tmp_path, rng):
+    data = (rng.random((1, 64, 64)) * 2047).astype(np.uint16)
+    src = open_raster(_write(tmp_path / "u16.tif", data))
+    s = fit_scaling(src)
+    assert s.method == "percentile"
+    scaled = s.apply(src.read(src.grid.full))
+    assert scaled.dtype == np.float32
+    assert 0.0 <= scaled.min() and scaled.max() <= 1.0
+    assert 0.4 < scaled.mean() < 0.6
+
+
+def test_sample_windows_cover_grid():
+    g = Grid(1000, 700)
+    wins = sample_windows(g, size=256, count=6)
+    assert 1 <= len(wins) <= 6
+    assert all(w.x + w.width <= 1000 and w.y + w.height <= 700 for w in wins)
+    assert sample_windows(Grid(100, 80), size=256, count=4) == [
+        sample_windows(Grid(100, 80), size=256, count=1)[0]
+    ]
+
+
+# --- real data through the engine --------------------------------------------------------------
+
+
+def _copy_first_bands(src, tmp_path: Path, name: str) -> tuple[np.ndarray, Grid]:
+    out = str(tmp_path / name)
+    run_windows(
+        [src],
+        lambda b: {"x": b.data[0]},
+        [OutputSpec("x", out, bands=len(src.bands), dtype=str(src.dtype), nodata=None)],
+        grid=src.grid,
+        tile=256,
+    )
+    return read_array(out)
+
+
+def test_real_naip_4band_utm(tmp_path):
+    folder = shared_data("naip-multidate")
+    path = sorted(folder.glob("*.tif"))[0]
+    src = open_raster(path, needed=3)
+    assert src.bands == (1, 2, 3)
+    data, grid = _copy_first_bands(src, tmp_path, "naip_rgb.tif")
+    assert grid.crs_wkt and grid.geotransform == src.grid.geotransform
+    np.testing.assert_array_equal(data, src.read(src.grid.full))
+
+
+def test_real_spacenet_uint16_pan(tmp_path):
+    folder = shared_data("spacenet-sample-geotiff")
+    path = next(p for p in sorted(folder.glob("*.tif")) if "mask" not in p.name.lower())
+    src = open_raster(path, needed=3)
+    assert src.dtype == np.uint16 and src.bands == (1, 1, 1)
+    scaled = fit_scaling(src).apply(src.read(src.grid.full))
+    assert 0.1 < float(scaled.mean()) < 0.9
+    data, grid = _copy_first_bands(src, tmp_path, "pan.tif")
+    assert grid.geotransform == src.grid.geotransform
+
+
+def test_real_levir_png_without_georeferencing(tmp_path):
+    folder = shared_data("levir-cd-256")
+    name = sorted((folder / "A").glob("*.png"))[0].name
+    with warnings.catch_warnings():
+        pair = align_pair(str(folder / "A" / name), str(folder / "B" / name), needed=3)
+    assert not pair.grid.georeferenced
+    assert any("no georeferencing" in n for n in pair.notes)
+    data, grid = _copy_first_bands(pair.t1, tmp_path, "levir.tif")
+    assert (grid.width, grid.height) == (256, 256)
+    assert not grid.crs_wkt
