@@ -1,0 +1,399 @@
+"""Polygons from masks: vectorize, attribute, filter and write GeoPackages with GDAL/OGR (no QGIS).
+
+Memory stays bounded for city-sized rasters: GDAL polygonizes the mask in strips, and per-polygon
+statistics are gathered block by block (polygons burnt into a block as their feature ids, then
+``bincount`` sums), so no full-size array is held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+from .errors import Canceled
+from .progress import NullProgress, Progress
+from .raster import Grid, RasterSource, Window, check_writable, iter_blocks, partial_path
+
+gdal.UseExceptions()
+ogr.UseExceptions()
+
+
+@dataclass
+class PolygonSet:
+    """Polygons held in an in-memory OGR layer, with per-polygon statistics.
+
+    Attributes
+    ----------
+    layer_ds : ogr.DataSource
+        Memory data source holding ``layer`` (kept alive here).
+    stats : dict
+        ``{name: (n,) float64}``, aligned with ``fids``.
+    fids : ndarray
+        Feature ids, ``(n,)`` int64.
+    """
+
+    layer_ds: ogr.DataSource
+    fids: np.ndarray
+    stats: dict[str, np.ndarray]
+
+    @property
+    def layer(self) -> ogr.Layer:
+        """The polygons."""
+        return self.layer_ds.GetLayer(0)
+
+    def __len__(self) -> int:
+        return int(self.fids.size)
+
+
+def _srs_of(grid: Grid) -> osr.SpatialReference | None:
+    if not grid.crs_wkt:
+        return None
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(grid.crs_wkt)
+    return srs
+
+
+def polygonize(
+    mask: RasterSource,
+    *,
+    progress: Progress | None = None,
+    connectedness: int = 8,
+) -> PolygonSet:
+    """Vectorize the non-zero pixels of a 0/1 mask raster (band ``mask.bands[0]``).
+
+    Holes are kept. Pixels flagged nodata are not polygonized.
+
+    Returns
+    -------
+    PolygonSet
+        Polygons in the mask's CRS; ``stats`` holds ``area`` (map units squared) only.
+    """
+    progress = progress or NullProgress()
+    drv = ogr.GetDriverByName("Memory")
+    mem = drv.CreateDataSource(f"poly_{uuid.uuid4().hex}")
+    layer = mem.CreateLayer("polygons", srs=_srs_of(mask.grid), geom_type=ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
+
+    def callback(complete: float, message: str, data: object) -> int:
+        progress.set_progress(100.0 * complete)
+        return 0 if progress.is_canceled() else 1
+
+    # A 0/1 band is its own mask: zeros (and nodata) are not polygonized.
+    mem_mask = _binary_mask_band(mask)
+    band = mem_mask.GetRasterBand(1)
+    try:
+        gdal.Polygonize(
+            band,
+            mem_mask.GetRasterBand(1),
+            layer,
+            0,
+            [f"8CONNECTED={connectedness}"] if connectedness == 8 else [],
+            callback=callback,
+        )
+    except RuntimeError as exc:
+        if progress.is_canceled():
+            raise Canceled("Canceled by the user.") from exc
+        raise
+    # Each polygon's id as an attribute, so blocks can burn ids for zonal statistics.
+    layer.CreateField(ogr.FieldDefn("pid", ogr.OFTInteger64))
+    fids = []
+    areas = []
+    layer.ResetReading()
+    for feat in layer:
+        feat.SetField("pid", feat.GetFID())
+        layer.SetFeature(feat)
+        fids.append(feat.GetFID())
+        areas.append(feat.GetGeometryRef().GetArea())
+    return PolygonSet(mem, np.asarray(fids, dtype=np.int64), {"area": np.asarray(areas)})
+
+
+def _binary_mask_band(mask: RasterSource) -> gdal.Dataset:
+    """A VRT band that is 1 where the mask is non-zero and valid, 0 elsewhere (the Polygonize
+    mask): a lookup table maps the nodata value to 0."""
+    band = mask.dataset.GetRasterBand(mask.bands[0])
+    nodata = band.GetNoDataValue()
+    points = {0: 0, 1: 1, 255: 1}
+    if nodata is not None and 0 <= nodata <= 255 and float(nodata).is_integer():
+        v = int(nodata)
+        points[v] = 0
+        for n in (v - 1, v + 1):
+            if 0 < n <= 255 and n not in points:
+                points[n] = 1
+    lut = ",".join(f"{k}:{points[k]}" for k in sorted(points))
+    source = mask.dataset.GetDescription()
+    xml = (
+        f'<VRTDataset rasterXSize="{mask.grid.width}" rasterYSize="{mask.grid.height}">'
+        '<VRTRasterBand dataType="Byte" band="1"><ComplexSource>'
+        f'<SourceFilename relativeToVRT="0">{source}</SourceFilename>'
+        f"<SourceBand>{mask.bands[0]}</SourceBand><LUT>{lut}</LUT>"
+        "</ComplexSource></VRTRasterBand></VRTDataset>"
+    )
+    ds = gdal.Open(xml)
+    ds.SetGeoTransform(list(mask.grid.geotransform))
+    if mask.grid.crs_wkt:
+        ds.SetProjection(mask.grid.crs_wkt)
+    return ds
+
+
+def zonal_means(
+    polys: PolygonSet,
+    grid: Grid,
+    values: Mapping[str, RasterSource],
+    *,
+    block: int = 1024,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """Mean of each value raster inside each polygon, gathered block by block.
+
+    Parameters
+    ----------
+    values
+        ``{name: source}`` of single-band rasters on ``grid`` (band ``source.bands[0]``).
+
+    Returns
+    -------
+    dict
+        ``{name: (n,) float64}`` aligned with ``polys.fids``; NaN for a polygon with no valid pixel.
+    """
+    progress = progress or NullProgress()
+    n = len(polys)
+    if n == 0 or not values:
+        return {name: np.zeros(0) for name in values}
+    max_fid = int(polys.fids.max())
+    sums = {name: np.zeros(max_fid + 2) for name in values}
+    counts = {name: np.zeros(max_fid + 2) for name in values}
+    layer = polys.layer
+    blocks = list(iter_blocks(grid, tile=block))
+    mem_drv = gdal.GetDriverByName("MEM")
+    for i, win in enumerate(blocks):
+        if progress.is_canceled():
+            raise Canceled("Canceled by the user.")
+        bounds = _window_bounds(grid, win)
+        layer.SetSpatialFilterRect(*bounds)
+        if layer.GetFeatureCount() == 0:
+            continue
+        ids_ds = mem_drv.Create("", win.width, win.height, 1, gdal.GDT_Int32)
+        ids_ds.SetGeoTransform(list(grid.window_geotransform(win)))
+        ids_band = ids_ds.GetRasterBand(1)
+        ids_band.Fill(-1)
+        gdal.RasterizeLayer(ids_ds, [1], layer, options=["ATTRIBUTE=pid"])
+        ids = ids_band.ReadAsArray().ravel() + 1  # -1 (no polygon) -> bin 0
+        for name, src in values.items():
+            v = src.read(win)[0].astype(np.float64).ravel()
+            ok = src.read_valid(win).ravel() & np.isfinite(v)
+            sums[name] += np.bincount(ids[ok], weights=v[ok], minlength=max_fid + 2)
+            counts[name] += np.bincount(ids[ok], minlength=max_fid + 2)
+        progress.set_progress(100.0 * (i + 1) / len(blocks))
+    layer.SetSpatialFilter(None)
+    out = {}
+    for name in values:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums[name] / counts[name]
+        out[name] = means[polys.fids + 1]
+    return out
+
+
+def _window_bounds(grid: Grid, win: Window) -> tuple[float, float, float, float]:
+    gt = grid.window_geotransform(win)
+    x0, y0 = gt[0], gt[3]
+    x1 = x0 + win.width * gt[1]
+    y1 = y0 + win.height * gt[5]
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def ring_points(geom: ogr.Geometry) -> np.ndarray:
+    """Exterior ring vertices of a polygon (or of all parts of a multipolygon), ``(n, 2)``."""
+    pts: list[tuple[float, float]] = []
+    gtype = ogr.GT_Flatten(geom.GetGeometryType())
+    parts = (
+        [geom]
+        if gtype == ogr.wkbPolygon
+        else [geom.GetGeometryRef(i) for i in range(geom.GetGeometryCount())]
+    )
+    for part in parts:
+        ring = part.GetGeometryRef(0)
+        if ring is not None:
+            pts.extend(ring.GetPoints() or [])
+    return np.asarray(pts, dtype=np.float64)[:, :2] if pts else np.zeros((0, 2))
+
+
+def shape_index(polys: PolygonSet) -> np.ndarray:
+    """Geometric index (long side / short side of the minimum-area rectangle) of each polygon."""
+    from .unsupervised.objects import geometric_index
+
+    layer = polys.layer
+    out = np.empty(len(polys))
+    for i, fid in enumerate(polys.fids):
+        feat = layer.GetFeature(int(fid))
+        geom = feat.GetGeometryRef()
+        out[i] = geometric_index(ring_points(geom))
+    return out
+
+
+def write_gpkg(
+    path: str,
+    polys: PolygonSet,
+    attributes: Mapping[str, np.ndarray],
+    *,
+    keep: np.ndarray | None = None,
+    simplify: float = 0.0,
+    layer_name: str | None = None,
+    text_fields: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Write polygons and their attributes to a GeoPackage, atomically.
+
+    Parameters
+    ----------
+    attributes
+        ``{field: (n,) array}`` aligned with ``polys.fids``; ints become integer fields, floats
+        real fields (NaN written as NULL).
+    keep
+        ``(n,)`` bool: which polygons to write (default all).
+    simplify
+        Douglas-Peucker tolerance in map units (topology preserving), 0 for none.
+    text_fields
+        ``{field: (n,) strings}``.
+    """
+    check_writable(path)
+    tmp = partial_path(path if path.endswith(".gpkg") else path + ".gpkg")
+    with contextlib.suppress(OSError):
+        os.remove(tmp)
+    drv = ogr.GetDriverByName("GPKG")
+    name = layer_name or Path(path).stem
+    ds = drv.CreateDataSource(tmp)
+    try:
+        srs = polys.layer.GetSpatialRef()
+        out = ds.CreateLayer(name, srs=srs, geom_type=ogr.wkbPolygon)
+        types = {}
+        for field, arr in attributes.items():
+            ftype = (
+                ogr.OFTInteger64
+                if np.issubdtype(np.asarray(arr).dtype, np.integer)
+                else ogr.OFTReal
+            )
+            out.CreateField(ogr.FieldDefn(field, ftype))
+            types[field] = ftype
+        for field in text_fields or {}:
+            out.CreateField(ogr.FieldDefn(field, ogr.OFTString))
+        defn = out.GetLayerDefn()
+        keep_mask = np.ones(len(polys), dtype=bool) if keep is None else np.asarray(keep, bool)
+        src_layer = polys.layer
+        out.StartTransaction()
+        for i, fid in enumerate(polys.fids):
+            if not keep_mask[i]:
+                continue
+            src_feat = src_layer.GetFeature(int(fid))
+            geom = src_feat.GetGeometryRef().Clone()
+            if simplify > 0:
+                geom = geom.SimplifyPreserveTopology(simplify)
+            if not geom.IsValid():
+                geom = geom.MakeValid()
+                if ogr.GT_Flatten(geom.GetGeometryType()) not in (
+                    ogr.wkbPolygon,
+                    ogr.wkbMultiPolygon,
+                ):
+                    geom = geom.Buffer(0)
+            if ogr.GT_Flatten(geom.GetGeometryType()) == ogr.wkbMultiPolygon:
+                geom = _largest_part(geom)
+            feat = ogr.Feature(defn)
+            feat.SetGeometry(geom)
+            for field, arr in attributes.items():
+                v = arr[i]
+                if types[field] == ogr.OFTReal:
+                    if np.isfinite(v):
+                        feat.SetField(field, float(v))
+                    else:
+                        feat.SetFieldNull(field)
+                else:
+                    feat.SetField(field, int(v))
+            for field, values in (text_fields or {}).items():
+                feat.SetField(field, str(values[i]))
+            out.CreateFeature(feat)
+        out.CommitTransaction()
+    except BaseException:
+        ds = None
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    ds = None
+    os.replace(tmp, path)
+    return path
+
+
+def _largest_part(geom: ogr.Geometry) -> ogr.Geometry:
+    best = None
+    for i in range(geom.GetGeometryCount()):
+        part = geom.GetGeometryRef(i)
+        if best is None or part.GetArea() > best.GetArea():
+            best = part
+    return best.Clone() if best is not None else geom
+
+
+def rasterize_kept(
+    path: str,
+    polys: PolygonSet,
+    keep: np.ndarray,
+    grid: Grid,
+    *,
+    valid: RasterSource | None = None,
+    block: int = 1024,
+    progress: Progress | None = None,
+) -> str:
+    """Write a 0/1 uint8 mask (nodata 255) of the kept polygons on ``grid``, block by block."""
+    from .raster import create_raster
+
+    progress = progress or NullProgress()
+    layer = polys.layer
+    kept_ids = set(int(f) for f, k in zip(polys.fids, keep) if k)
+    mem = ogr.GetDriverByName("Memory").CreateDataSource("kept")
+    kl = mem.CreateLayer("k", srs=layer.GetSpatialRef(), geom_type=ogr.wkbPolygon)
+    defn = kl.GetLayerDefn()
+    for fid in kept_ids:
+        src_feat = layer.GetFeature(fid)
+        f = ogr.Feature(defn)
+        f.SetGeometry(src_feat.GetGeometryRef())
+        kl.CreateFeature(f)
+    writer = create_raster(path, grid, bands=1, dtype="uint8", nodata=255)
+    try:
+        mem_drv = gdal.GetDriverByName("MEM")
+        blocks = list(iter_blocks(grid, tile=block))
+        for i, win in enumerate(blocks):
+            if progress.is_canceled():
+                raise Canceled("Canceled by the user.")
+            ds = mem_drv.Create("", win.width, win.height, 1, gdal.GDT_Byte)
+            ds.SetGeoTransform(list(grid.window_geotransform(win)))
+            gdal.RasterizeLayer(ds, [1], kl, burn_values=[1])
+            band = ds.GetRasterBand(1)
+            arr = band.ReadAsArray()
+            if valid is not None:
+                arr[~valid.read_valid(win)] = 255
+            writer.write(arr, win)
+            progress.set_progress(100.0 * (i + 1) / len(blocks))
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.commit()
+
+
+def change_types(mean_b1: np.ndarray, mean_b2: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
+    """Label change polygons from the mean building probability at T1 and T2 inside each.
+
+    Returns
+    -------
+    ndarray of str, ``(n,)``
+        ``"new building"`` (building at T2 only), ``"demolished building"`` (T1 only), or
+        ``"modified"`` (building at both dates, or at neither: a change of another kind).
+    """
+    b1 = np.nan_to_num(mean_b1) >= threshold
+    b2 = np.nan_to_num(mean_b2) >= threshold
+    out = np.full(mean_b1.shape, "modified", dtype=object)
+    out[b2 & ~b1] = "new building"
+    out[b1 & ~b2] = "demolished building"
+    return out
