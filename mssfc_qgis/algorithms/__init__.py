@@ -1,0 +1,1 @@
+"""Processing algorithms: one per module, each a thin layer over :mod:`mssfc_qgis.core`."""

@@ -1,0 +1,203 @@
+"""What every algorithm of the provider shares: groups, icons, feedback, errors, styles."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from qgis.core import (
+    QgsMapLayer,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.errors import Canceled, MssfcError
+from ..paths import icon_path, style_path
+
+GROUPS = {
+    "deep": "Deep learning (MSSFC-Net)",
+    "unsupervised": "Newly built buildings (unsupervised)",
+    "evaluation": "Evaluation",
+    "utilities": "Utilities",
+}
+
+
+def tr(text: str) -> str:
+    """Translate a user-visible string (context ``MssfcAlgorithm``)."""
+    return QCoreApplication.translate("MssfcAlgorithm", text)
+
+
+class FeedbackProgress:
+    """Adapts ``QgsProcessingFeedback`` to the core's ``Progress`` protocol."""
+
+    def __init__(self, feedback: QgsProcessingFeedback | None) -> None:
+        self.feedback = feedback or QgsProcessingFeedback()
+
+    def set_progress(self, percent: float) -> None:  # noqa: D102
+        self.feedback.setProgress(percent)
+
+    def is_canceled(self) -> bool:  # noqa: D102
+        return bool(self.feedback.isCanceled())
+
+    def info(self, message: str) -> None:  # noqa: D102
+        self.feedback.pushInfo(message)
+
+    def warning(self, message: str) -> None:  # noqa: D102
+        self.feedback.pushWarning(message)
+
+
+class StyleSetter(QgsProcessingLayerPostProcessorInterface):
+    """Applies a bundled QML style to an output layer once QGIS loads it into the project."""
+
+    _alive: ClassVar[list[StyleSetter]] = []  # QGIS holds no Python reference to these
+
+    def __init__(self, qml: str) -> None:
+        super().__init__()
+        self.qml = qml
+
+    def postProcessLayer(  # noqa: N802 (QGIS's name)
+        self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> None:
+        """Load the style into ``layer``."""
+        if layer is not None and layer.isValid():
+            layer.loadNamedStyle(self.qml)
+            layer.triggerRepaint()
+
+    @classmethod
+    def create(cls, qml: str) -> StyleSetter:
+        """A setter kept alive for the session."""
+        inst = cls(qml)
+        cls._alive.append(inst)
+        return inst
+
+
+class MssfcAlgorithm(QgsProcessingAlgorithm):
+    """Base class: subclasses set ``NAME``, ``DISPLAY``, ``GROUP``, ``HELP`` and implement
+    ``define(config)`` and ``run(parameters, context, progress)``."""
+
+    NAME: ClassVar[str] = ""
+    DISPLAY: ClassVar[str] = ""
+    GROUP: ClassVar[str] = "utilities"
+    HELP: ClassVar[str] = ""
+
+    def tr(self, text: str) -> str:
+        """Translate ``text``."""
+        return tr(text)
+
+    def createInstance(self) -> MssfcAlgorithm:  # noqa: N802 (QGIS's name)
+        """A fresh instance of the same class."""
+        return type(self)()
+
+    def name(self) -> str:
+        """Lowercase id, e.g. ``newlybuilt`` (``mssfc:newlybuilt`` with the provider's id)."""
+        return self.NAME
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS's name)
+        """Name shown in the toolbox."""
+        return self.tr(self.DISPLAY)
+
+    def group(self) -> str:
+        """Toolbox group."""
+        return self.tr(GROUPS[self.GROUP])
+
+    def groupId(self) -> str:  # noqa: N802 (QGIS's name)
+        """Toolbox group id."""
+        return self.GROUP
+
+    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
+        """Help shown beside the parameters."""
+        return self.tr(self.HELP)
+
+    def icon(self) -> QIcon:
+        """The group's icon."""
+        return QIcon(str(icon_path(self.GROUP)))
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
+        """Declare parameters (see ``define``)."""
+        self.define(config or {})
+
+    def define(self, config: dict[str, Any]) -> None:
+        """Subclasses add their parameters here."""
+        raise NotImplementedError
+
+    def run(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, progress: FeedbackProgress
+    ) -> dict[str, Any]:
+        """Subclasses do the work here, calling the core."""
+        raise NotImplementedError
+
+    def processAlgorithm(  # noqa: N802 (QGIS's name)
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        """Run, turning core errors into ``QgsProcessingException`` with their message."""
+        progress = FeedbackProgress(feedback)
+        try:
+            return self.run(parameters, context, progress)
+        except Canceled as exc:
+            raise QgsProcessingException(self.tr("Canceled: no output was written.")) from exc
+        except MssfcError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+
+    # --- helpers for subclasses ------------------------------------------------------------
+
+    def raster_source(
+        self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+    ) -> str:
+        """File path of a raster layer parameter (GDAL-readable), or a clear error."""
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        if layer is None:
+            raise QgsProcessingException(
+                self.tr("No raster layer was given for {} (or it could not be opened).").format(
+                    name
+                )
+            )
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                self.tr(
+                    "{} is a {} layer; this tool reads files GDAL can open (GeoTIFF, PNG, JPEG, "
+                    "VRT). Save the layer as a GeoTIFF first (Export > Save As)."
+                ).format(layer.name(), layer.providerType())
+            )
+        return layer.source()
+
+    def optional_raster_source(
+        self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+    ) -> str | None:
+        """Like :meth:`raster_source` but None when the parameter is empty."""
+        if parameters.get(name) in (None, ""):
+            return None
+        return self.raster_source(parameters, name, context)
+
+    def output_path(
+        self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+    ) -> str | None:
+        """Destination path of an output parameter; None when an optional output is skipped."""
+        value = parameters.get(name)
+        if value is None or value == "" or (isinstance(value, str) and value.lower() == "skip"):
+            return None
+        path = self.parameterAsOutputLayer(parameters, name, context)
+        return path or None
+
+    def style(self, context: QgsProcessingContext, path: str | None, style: str) -> None:
+        """Apply ``resources/styles/<style>.qml`` when ``path`` is loaded into the project."""
+        if path and context.willLoadLayerOnCompletion(path):
+            qml = style_path(style)
+            if qml.exists():
+                details = context.layerToLoadOnCompletionDetails(path)
+                details.setPostProcessor(StyleSetter.create(str(qml)))
+
+    @staticmethod
+    def bands(value: Any) -> list[int] | None:
+        """A band parameter's value as 1-based band numbers (None for the default)."""
+        if value in (None, "", []):
+            return None
+        if isinstance(value, list | tuple):
+            return [int(v) for v in value]
+        return [int(v) for v in str(value).replace(";", ",").split(",") if v.strip()]

@@ -1,0 +1,51 @@
+"""The Processing provider "MSSFC building tools" (id ``mssfc``): lists its algorithms explicitly.
+
+Algorithm modules import only QGIS and the standard library at load time, so the provider lists
+every tool even when numpy-heavy or deep-learning packages are missing; each tool imports what it
+needs when it runs.
+"""
+
+from __future__ import annotations
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from . import __version__
+from .paths import icon_path
+
+
+def algorithm_classes() -> list[type]:
+    """Every algorithm class of the provider, in toolbox order."""
+    from .algorithms.demo_scene import DemoSceneAlgorithm
+
+    classes: list[type] = [DemoSceneAlgorithm]
+    return classes
+
+
+class MssfcProvider(QgsProcessingProvider):
+    """Processing provider for the plugin's tools."""
+
+    def id(self) -> str:
+        """Provider id: tools are ``mssfc:<name>``."""
+        return "mssfc"
+
+    def name(self) -> str:
+        """Name shown in the toolbox."""
+        return "MSSFC building tools"
+
+    def longName(self) -> str:  # noqa: N802 (QGIS's name)
+        """Name with version."""
+        return f"MSSFC building tools {__version__}"
+
+    def icon(self) -> QIcon:
+        """Provider icon."""
+        return QIcon(str(icon_path("mssfc")))
+
+    def svgIconPath(self) -> str:  # noqa: N802 (QGIS's name)
+        """Provider icon path."""
+        return str(icon_path("mssfc"))
+
+    def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS's name)
+        """Register one instance of each algorithm."""
+        for cls in algorithm_classes():
+            self.addAlgorithm(cls())

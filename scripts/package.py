@@ -1,0 +1,50 @@
+"""Build the installable plugin zip: ``mssfc_qgis/`` with ``metadata.txt``, ``resources/``,
+``i18n/``, the README and the licence inside the plugin folder, no caches or tests.
+
+    python scripts/package.py --output dist/mssfc_qgis-0.1.0.zip
+"""
+
+from __future__ import annotations
+
+import argparse
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SKIP_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
+SKIP_SUFFIXES = {".pyc", ".pyo", ".pt", ".ckpt"}
+
+
+def _files(folder: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not SKIP_PARTS & set(p.parts) and p.suffix not in SKIP_SUFFIXES
+    ]
+
+
+def build(output: Path) -> Path:
+    """Write the zip and return its path."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in _files(ROOT / "mssfc_qgis"):
+            zf.write(path, Path("mssfc_qgis") / path.relative_to(ROOT / "mssfc_qgis"))
+        for extra in ("resources", "i18n"):
+            for path in _files(ROOT / extra):
+                zf.write(path, Path("mssfc_qgis") / path.relative_to(ROOT))
+        for name in ("metadata.txt", "README.md", "CHANGELOG.md", "LICENSE"):
+            if (ROOT / name).exists():
+                zf.write(ROOT / name, Path("mssfc_qgis") / name)
+    return output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    path = build(args.output)
+    print(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
