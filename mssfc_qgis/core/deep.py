@@ -1,0 +1,335 @@
+"""MSSFC-Net inference on rasters of any size through the shared tiled engine (no QGIS).
+
+One function per task, each a few lines over :func:`run_inference`: tiles overlap and are
+blended (:func:`~mssfc_qgis.core.engine.run_blended`), inputs are scaled to [0, 1] once for the
+whole raster (:func:`~mssfc_qgis.core.raster.fit_scaling`) and normalized by the model's own
+metadata, and the three heads (buildings at T1, buildings at T2, change) are turned into the
+requested outputs as rows finish.
+
+Single-image building extraction feeds the same image as T1 and T2, the paper's dual-image input
+scheme; the building probability is the mean of the two building heads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from osgeo import gdal
+
+from .engine import BatchFunction, Finalize, OutputSpec, run_blended
+from .errors import MssfcError
+from .onnx_model import OnnxModel, normalize
+from .progress import NullProgress, Progress
+from .raster import (
+    AlignedPair,
+    BandScaling,
+    Grid,
+    RasterSource,
+    align_pair,
+    fit_scaling,
+    open_raster,
+    warp_to,
+)
+
+Task = Literal["extraction", "change", "newlybuilt"]
+MASK_NODATA = 255
+PROB_NODATA = -1.0
+
+
+@dataclass(frozen=True)
+class InferenceOptions:
+    """How to run the network.
+
+    Attributes
+    ----------
+    tile, overlap : int or None
+        Tile side and overlap in pixels; None takes the model's recommendation.
+    batch : int
+        Tiles per ONNX Runtime call.
+    threshold : float or None
+        Probability threshold for the masks; None takes the model's default per head.
+    scaling : str
+        ``"auto"`` (8-bit: /255; other types: percentile stretch), ``"dtype"`` or ``"percentile"``.
+    resample : bool
+        Run at the model's ground resolution (resampling the input, then the outputs back) when
+        the input's resolution differs from it by more than 50 %.
+    """
+
+    tile: int | None = None
+    overlap: int | None = None
+    batch: int = 2
+    threshold: float | None = None
+    scaling: str = "auto"
+    resample: bool = False
+
+
+def check_tile(model: OnnxModel, tile: int, overlap: int) -> None:
+    """Refuse tiles the model cannot take."""
+    m = model.metadata.size_multiple
+    if tile < 2 * m:
+        raise MssfcError(
+            f"Tile size {tile} is smaller than this model's minimum ({2 * m} px). "
+            f"Use a tile of at least {2 * m} (the model recommends {model.metadata.tile_size})."
+        )
+    if not 0 <= overlap < tile // 2:
+        raise MssfcError(
+            f"Overlap {overlap} must be between 0 and half the tile size ({tile // 2}); "
+            f"the model recommends {model.metadata.tile_overlap}."
+        )
+
+
+def resolution_note(model: OnnxModel, grid: Grid) -> str | None:
+    """A warning when the input's ground resolution differs from the model's by more than 50 %."""
+    if not grid.georeferenced or not grid.crs_wkt:
+        return None
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(grid.crs_wkt)
+    if srs.IsGeographic():
+        return None
+    res = grid.pixel_size[0] * (srs.GetLinearUnits() or 1.0)
+    want = model.metadata.resolution_m
+    if want > 0 and abs(res - want) / want > 0.5:
+        return (
+            f"The input's pixels are {res:.2f} m; the model was trained at {want:.2f} m "
+            f"({res / want:.1f}x). Results may be poor: turn on resampling to the model's "
+            "resolution, or give imagery closer to it."
+        )
+    return None
+
+
+def _model_grid(grid: Grid, resolution: float) -> Grid:
+    """The grid covering ``grid``'s extent with square pixels of ``resolution`` map units."""
+    gt = grid.geotransform
+    width = max(1, round(grid.width * abs(gt[1]) / resolution))
+    height = max(1, round(grid.height * abs(gt[5]) / resolution))
+    return Grid(width, height, (gt[0], resolution, 0.0, gt[3], 0.0, -resolution), grid.crs_wkt)
+
+
+def _model_fn(model: OnnxModel, scalings: Sequence[BandScaling]) -> BatchFunction:
+    """The batch function for the engine: native tiles ``(n, bands, h, w)`` per source ->
+    ``(n, 3, h, w)`` probabilities (building T1, building T2, change)."""
+
+    def fn(data: list[np.ndarray], valid: np.ndarray) -> np.ndarray:
+        t1 = normalize(scalings[0].apply(data[0]), model.metadata)
+        t2 = normalize(scalings[-1].apply(data[-1]), model.metadata) if len(data) > 1 else t1
+        out = model.predict(t1, t2)
+        return np.stack([out["building_t1"], out["building_t2"], out["change"]], axis=1)
+
+    return fn
+
+
+def _finalizer(
+    task: Task, thresholds: Mapping[str, float], wanted: set[str], *, single: bool
+) -> Finalize:
+    """Turn blended heads ``(3, h, w)`` into the requested output arrays."""
+    tb1, tb2, tc = thresholds["building_t1"], thresholds["building_t2"], thresholds["change"]
+
+    def finalize(blended: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
+        b1, b2, ch = blended
+        out: dict[str, np.ndarray] = {}
+        if task == "extraction":
+            prob = 0.5 * (b1 + b2) if single else b2
+            out["probability"] = prob
+            out["mask"] = (prob >= tb2).astype(np.uint8)
+        elif task == "change":
+            out["probability"] = ch
+            out["mask"] = (ch >= tc).astype(np.uint8)
+            out["buildings_t1"] = (b1 >= tb1).astype(np.uint8)
+            out["buildings_t2"] = (b2 >= tb2).astype(np.uint8)
+            out["building_prob_t1"] = b1
+            out["building_prob_t2"] = b2
+        else:
+            # Fuzzy AND of change, building at T2 and no building at T1: at the default
+            # thresholds of 0.5 the mask is exactly change & building(T2) & not building(T1).
+            like = np.minimum(np.minimum(ch - tc, b2 - tb2), tb1 - b1) + 0.5
+            out["probability"] = np.clip(like, 0.0, 1.0)
+            out["mask"] = ((ch >= tc) & (b2 >= tb2) & (b1 < tb1)).astype(np.uint8)
+        return {k: v for k, v in out.items() if k in wanted}
+
+    return finalize
+
+
+OUTPUT_KINDS = {
+    "probability": ("float32", PROB_NODATA),
+    "building_prob_t1": ("float32", PROB_NODATA),
+    "building_prob_t2": ("float32", PROB_NODATA),
+    "mask": ("uint8", MASK_NODATA),
+    "buildings_t1": ("uint8", MASK_NODATA),
+    "buildings_t2": ("uint8", MASK_NODATA),
+}
+
+
+def run_inference(
+    task: Task,
+    model: OnnxModel,
+    sources: Sequence[RasterSource],
+    grid: Grid,
+    outputs: Mapping[str, str],
+    *,
+    options: InferenceOptions | None = None,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Run the network over ``sources`` (one image, or an aligned T1/T2 pair) on ``grid``.
+
+    Parameters
+    ----------
+    outputs
+        ``{kind: path}`` with kinds from :data:`OUTPUT_KINDS` (``probability``, ``mask``,
+        ``buildings_t1``, ``buildings_t2``, ``building_prob_t1``, ``building_prob_t2``).
+
+    Returns
+    -------
+    dict
+        ``{kind: path}`` written. Masks are uint8 0/1 with nodata 255; probabilities float32 in
+        [0, 1] with nodata -1. Nothing is left behind on error or cancel.
+    """
+    progress = progress or NullProgress()
+    options = options or InferenceOptions()
+    md = model.metadata
+    nb = len(md.bands)
+    for src in sources:
+        if len(src.bands) != nb:
+            raise MssfcError(
+                f"The model takes {nb} bands ({', '.join(md.bands)}) but {len(src.bands)} were "
+                f"chosen for {src.path}. Choose {nb} bands in that order."
+            )
+    tile = options.tile or md.tile_size
+    overlap = md.tile_overlap if options.overlap is None else options.overlap
+    check_tile(model, tile, overlap)
+    note = resolution_note(model, grid)
+    if note:
+        progress.warning(note)
+    thresholds = dict(md.thresholds)
+    if options.threshold is not None:
+        if not 0.0 < options.threshold < 1.0:
+            raise MssfcError(f"Threshold {options.threshold} must be between 0 and 1.")
+        thresholds = {k: options.threshold for k in thresholds}
+    progress.info(
+        f"MSSFC-Net {md.preset} ({md.version}) on {model.provider.replace('ExecutionProvider', '')}"
+        + (f" ({model.fallback_reason})" if model.fallback_reason else "")
+        + f"; tiles {tile} px, overlap {overlap} px, batch {options.batch}; "
+        f"thresholds {', '.join(f'{k} {v:.2f}' for k, v in thresholds.items())}."
+    )
+    scalings = [fit_scaling(s, method=options.scaling) for s in sources]
+    for s, sc in zip(sources, scalings):
+        if sc.method == "percentile":
+            progress.info(
+                f"{Path(s.path).name}: {s.dtype} scaled per band from "
+                f"{[round(v, 1) for v in sc.low]} .. {[round(v, 1) for v in sc.high]} to [0, 1]."
+            )
+    fn = _model_fn(model, scalings)
+    specs = []
+    for kind, path in outputs.items():
+        if kind not in OUTPUT_KINDS:
+            raise MssfcError(f"Internal error: unknown output kind {kind!r}.")
+        dtype, nodata = OUTPUT_KINDS[kind]
+        specs.append(OutputSpec(kind, path, dtype=dtype, nodata=nodata, band_names=(kind,)))
+
+    run_grid, run_sources, final = grid, list(sources), None
+    if options.resample and note:
+        run_grid = _model_grid(grid, md.resolution_m)
+        run_sources = [warp_to(s, run_grid) for s in sources]
+        final = {spec.name: spec for spec in specs}
+        tmpdir = tempfile.mkdtemp(prefix="mssfc_resample_")
+        specs = [
+            OutputSpec(
+                s.name,
+                os.path.join(tmpdir, f"{s.name}.tif"),
+                s.bands,
+                s.dtype,
+                s.nodata,
+                s.band_names,
+            )
+            for s in specs
+        ]
+        progress.info(
+            f"Resampled to the model's {md.resolution_m:g} m: {run_grid.width}x{run_grid.height} px."
+        )
+    written = run_blended(
+        run_sources,
+        fn,
+        specs,
+        grid=run_grid,
+        channels=3,
+        finalize=_finalizer(task, thresholds, set(outputs), single=len(sources) == 1),
+        tile=tile,
+        overlap=overlap,
+        batch=options.batch,
+        progress=progress,
+    )
+    if final is None:
+        return written
+    return _resample_back(written, final, grid)
+
+
+def _resample_back(
+    written: Mapping[str, str], final: Mapping[str, OutputSpec], grid: Grid
+) -> dict[str, str]:
+    """Warp outputs made on the model's grid back onto the input grid (nearest for masks)."""
+    from .raster import GTIFF_OPTIONS, check_writable, grid_bounds, partial_path
+
+    out = {}
+    xmin, ymin, xmax, ymax = grid_bounds(grid)
+    try:
+        for name, tmp in written.items():
+            spec = final[name]
+            check_writable(spec.path)
+            part = partial_path(spec.path)
+            ds = gdal.Warp(
+                part,
+                tmp,
+                format="GTiff",
+                outputBounds=(xmin, ymin, xmax, ymax),
+                width=grid.width,
+                height=grid.height,
+                resampleAlg="near" if spec.dtype == "uint8" else "bilinear",
+                creationOptions=list(GTIFF_OPTIONS),
+            )
+            ds.FlushCache()
+            ds = None
+            os.replace(part, spec.path)
+            out[name] = spec.path
+    finally:
+        for tmp in written.values():
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(next(iter(written.values()))))
+    return out
+
+
+def open_single(
+    path: str, *, bands: Sequence[int] | None, model: OnnxModel
+) -> tuple[list[RasterSource], Grid, list[str]]:
+    """One image for building extraction: sources and grid, with notes for the log."""
+    src = open_raster(path, bands=bands, needed=len(model.metadata.bands))
+    notes = []
+    if not src.grid.georeferenced:
+        notes.append(f"{path} has no georeferencing: outputs are in pixel units (no CRS).")
+    if src.bands[0] == src.bands[-1] and len(set(src.bands)) == 1:
+        notes.append(f"{path} has a single band: it is repeated as red, green and blue.")
+    return [src], src.grid, notes
+
+
+def open_pair(
+    path_t1: str,
+    path_t2: str,
+    *,
+    bands_t1: Sequence[int] | None,
+    bands_t2: Sequence[int] | None,
+    model: OnnxModel,
+) -> tuple[list[RasterSource], Grid, list[str]]:
+    """An aligned T1/T2 pair for change detection: sources, grid and notes."""
+    pair: AlignedPair = align_pair(
+        path_t1, path_t2, bands_t1=bands_t1, bands_t2=bands_t2, needed=len(model.metadata.bands)
+    )
+    return [pair.t1, pair.t2], pair.grid, pair.notes
