@@ -16,9 +16,17 @@ from .paths import icon_path
 
 def algorithm_classes() -> list[type]:
     """Every algorithm class of the provider, in toolbox order."""
+    from .algorithms.building_extraction import BuildingExtractionAlgorithm
+    from .algorithms.change_detection import ChangeDetectionAlgorithm
     from .algorithms.demo_scene import DemoSceneAlgorithm
+    from .algorithms.newly_built_deep import NewlyBuiltDeepAlgorithm
 
-    classes: list[type] = [DemoSceneAlgorithm]
+    classes: list[type] = [
+        BuildingExtractionAlgorithm,
+        ChangeDetectionAlgorithm,
+        NewlyBuiltDeepAlgorithm,
+        DemoSceneAlgorithm,
+    ]
     return classes
 
 

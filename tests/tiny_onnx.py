@@ -1,6 +1,6 @@
 """A tiny ONNX model with known outputs and this project's metadata, for runtime tests.
 
-building_t1 = sigmoid(mean over bands of t1); building_t2 = sigmoid(mean of t2);
+building_t1 = sigmoid(8 * mean over bands of t1 - 4) (bright = building); likewise building_t2;
 change = sigmoid(4 * mean |t1 - t2| - 2). Pointwise, so a tiled run must equal the formula exactly.
 """
 
@@ -44,9 +44,13 @@ def build(path: Path, *, props: dict[str, str] | None = None) -> Path:
     out_shape = ["n", 1, "h", "w"]
     nodes = [
         helper.make_node("ReduceMean", ["t1"], ["m1"], axes=[1], keepdims=1),
-        helper.make_node("Sigmoid", ["m1"], ["building_t1"]),
+        helper.make_node("Mul", ["m1", "eight"], ["m1s"]),
+        helper.make_node("Sub", ["m1s", "four"], ["z1"]),
+        helper.make_node("Sigmoid", ["z1"], ["building_t1"]),
         helper.make_node("ReduceMean", ["t2"], ["m2"], axes=[1], keepdims=1),
-        helper.make_node("Sigmoid", ["m2"], ["building_t2"]),
+        helper.make_node("Mul", ["m2", "eight"], ["m2s"]),
+        helper.make_node("Sub", ["m2s", "four"], ["z2"]),
+        helper.make_node("Sigmoid", ["z2"], ["building_t2"]),
         helper.make_node("Sub", ["t1", "t2"], ["d"]),
         helper.make_node("Abs", ["d"], ["ad"]),
         helper.make_node("ReduceMean", ["ad"], ["md"], axes=[1], keepdims=1),
@@ -67,6 +71,7 @@ def build(path: Path, *, props: dict[str, str] | None = None) -> Path:
         ],
         initializer=[
             helper.make_tensor("four", TensorProto.FLOAT, [], [4.0]),
+            helper.make_tensor("eight", TensorProto.FLOAT, [], [8.0]),
             helper.make_tensor("two", TensorProto.FLOAT, [], [2.0]),
         ],
     )
@@ -86,7 +91,7 @@ def expected(t1_01: np.ndarray, t2_01: np.ndarray) -> dict[str, np.ndarray]:
         return 1.0 / (1.0 + np.exp(-x))
 
     return {
-        "building_t1": sig(t1_01.mean(axis=0)),
-        "building_t2": sig(t2_01.mean(axis=0)),
+        "building_t1": sig(8 * t1_01.mean(axis=0) - 4),
+        "building_t2": sig(8 * t2_01.mean(axis=0) - 4),
         "change": sig(4 * np.abs(t1_01 - t2_01).mean(axis=0) - 2),
     }

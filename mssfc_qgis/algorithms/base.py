@@ -77,7 +77,7 @@ class StyleSetter(QgsProcessingLayerPostProcessorInterface):
 
 class MssfcAlgorithm(QgsProcessingAlgorithm):
     """Base class: subclasses set ``NAME``, ``DISPLAY``, ``GROUP``, ``HELP`` and implement
-    ``define(config)`` and ``run(parameters, context, progress)``."""
+    ``define(config)`` and ``execute(parameters, context, progress)``."""
 
     NAME: ClassVar[str] = ""
     DISPLAY: ClassVar[str] = ""
@@ -124,7 +124,7 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         """Subclasses add their parameters here."""
         raise NotImplementedError
 
-    def run(
+    def execute(
         self, parameters: dict[str, Any], context: QgsProcessingContext, progress: FeedbackProgress
     ) -> dict[str, Any]:
         """Subclasses do the work here, calling the core."""
@@ -139,7 +139,7 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         """Run, turning core errors into ``QgsProcessingException`` with their message."""
         progress = FeedbackProgress(feedback)
         try:
-            return self.run(parameters, context, progress)
+            return self.execute(parameters, context, progress)
         except Canceled as exc:
             raise QgsProcessingException(self.tr("Canceled: no output was written.")) from exc
         except MssfcError as exc:

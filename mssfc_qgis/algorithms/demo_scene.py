@@ -70,7 +70,7 @@ class DemoSceneAlgorithm(MssfcAlgorithm):
         for key in self.OUTPUTS:
             self.addOutput(QgsProcessingOutputRasterLayer(key, self.tr(key.replace("_", " "))))
 
-    def run(  # noqa: D102
+    def execute(  # noqa: D102
         self, parameters: dict[str, Any], context: QgsProcessingContext, progress: FeedbackProgress
     ) -> dict[str, Any]:
         from ..core.demo_scene import make_scene, write_scene

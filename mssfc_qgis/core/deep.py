@@ -145,14 +145,15 @@ def _finalizer(
             out["mask"] = (ch >= tc).astype(np.uint8)
             out["buildings_t1"] = (b1 >= tb1).astype(np.uint8)
             out["buildings_t2"] = (b2 >= tb2).astype(np.uint8)
-            out["building_prob_t1"] = b1
-            out["building_prob_t2"] = b2
         else:
             # Fuzzy AND of change, building at T2 and no building at T1: at the default
             # thresholds of 0.5 the mask is exactly change & building(T2) & not building(T1).
             like = np.minimum(np.minimum(ch - tc, b2 - tb2), tb1 - b1) + 0.5
             out["probability"] = np.clip(like, 0.0, 1.0)
             out["mask"] = ((ch >= tc) & (b2 >= tb2) & (b1 < tb1)).astype(np.uint8)
+        out["building_prob_t1"] = b1
+        out["building_prob_t2"] = b2
+        out["change_prob"] = ch
         return {k: v for k, v in out.items() if k in wanted}
 
     return finalize
@@ -162,6 +163,7 @@ OUTPUT_KINDS = {
     "probability": ("float32", PROB_NODATA),
     "building_prob_t1": ("float32", PROB_NODATA),
     "building_prob_t2": ("float32", PROB_NODATA),
+    "change_prob": ("float32", PROB_NODATA),
     "mask": ("uint8", MASK_NODATA),
     "buildings_t1": ("uint8", MASK_NODATA),
     "buildings_t2": ("uint8", MASK_NODATA),
@@ -184,7 +186,8 @@ def run_inference(
     ----------
     outputs
         ``{kind: path}`` with kinds from :data:`OUTPUT_KINDS` (``probability``, ``mask``,
-        ``buildings_t1``, ``buildings_t2``, ``building_prob_t1``, ``building_prob_t2``).
+        ``buildings_t1``, ``buildings_t2``, ``building_prob_t1``, ``building_prob_t2``,
+        ``change_prob``).
 
     Returns
     -------

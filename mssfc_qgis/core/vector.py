@@ -397,3 +397,70 @@ def change_types(mean_b1: np.ndarray, mean_b2: np.ndarray, *, threshold: float =
     out[b2 & ~b1] = "new building"
     out[b1 & ~b2] = "demolished building"
     return out
+
+
+def polygons_from_mask(
+    mask_path: str,
+    out_path: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    simplify: float = 0.0,
+    min_area: float = 0.0,
+    max_aspect_ratio: float | None = None,
+    with_gi: bool = False,
+    change_type_from: tuple[str, str] | None = None,
+    filtered_mask_path: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[str, int]:
+    """Polygons of a 0/1 mask with their attributes, written to a GeoPackage.
+
+    Parameters
+    ----------
+    values
+        ``{name: raster path}``: each polygon gets ``mean_<name>`` over its pixels.
+    min_area
+        Drop polygons smaller than this (map units squared).
+    max_aspect_ratio
+        Drop polygons whose geometric index (long / short side of the minimum-area rectangle)
+        exceeds this; implies ``with_gi``.
+    change_type_from
+        ``(name_t1, name_t2)`` of two ``values`` (building probabilities): adds ``change_type``.
+    filtered_mask_path
+        Also write the mask of the kept polygons there (uint8 0/1, nodata 255).
+
+    Returns
+    -------
+    (path, count)
+        The GeoPackage and the number of polygons written.
+    """
+    progress = progress or NullProgress()
+    mask = _open_mask(mask_path)
+    grid = mask.grid
+    polys = polygonize(mask, progress=progress)
+    sources = {name: _open_mask(path) for name, path in (values or {}).items()}
+    means = zonal_means(polys, grid, sources, progress=progress) if len(polys) else {}
+    attrs: dict[str, np.ndarray] = {"area": polys.stats["area"]}
+    keep = polys.stats["area"] >= min_area
+    if with_gi or max_aspect_ratio is not None:
+        gi = shape_index(polys) if len(polys) else np.zeros(0)
+        attrs["gi"] = gi
+        if max_aspect_ratio is not None:
+            keep &= gi <= max_aspect_ratio
+    for name in values or {}:
+        attrs[f"mean_{name}"] = means.get(name, np.zeros(0))
+    text = None
+    if change_type_from is not None:
+        a, b = change_type_from
+        text = {
+            "change_type": list(change_types(means.get(a, np.zeros(0)), means.get(b, np.zeros(0))))
+        }
+    write_gpkg(out_path, polys, attrs, keep=keep, simplify=simplify, text_fields=text)
+    if filtered_mask_path:
+        rasterize_kept(filtered_mask_path, polys, keep, grid, valid=mask, progress=progress)
+    return out_path, int(keep.sum())
+
+
+def _open_mask(path: str) -> RasterSource:
+    from .raster import open_raster
+
+    return open_raster(path, bands=[1])

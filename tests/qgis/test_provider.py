@@ -13,7 +13,7 @@ import pytest
 from mssfc_qgis.provider import algorithm_classes
 from tests.conftest import REPO
 
-EXPECTED = {"demoscene"}
+EXPECTED = {"demoscene", "buildingextraction", "changedetection", "newlybuilt_deep"}
 
 
 def test_provider_lists_tools(provider):
