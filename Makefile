@@ -24,7 +24,8 @@ help:
 	@echo "make install  copy the plugin into your QGIS profile ($(QGIS_PROFILE))"
 	@echo "make bench    run the benchmarks in bench/ and print their figures"
 
-setup: $(VENV)/.installed $(PLUGINS)/mssfc_qgis
+setup: $(VENV)/.installed
+	@scripts/link_plugin.sh
 	@mkdir -p $(XDG_RUNTIME_DIR) && chmod 700 $(XDG_RUNTIME_DIR)
 	@rm -f $(BUILD)/.plugin-enabled && scripts/qgis_process plugins >/dev/null 2>&1 || true
 	@echo "Set-up done. Headless: scripts/qgis_process list | grep mssfc"
@@ -34,10 +35,6 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system
 	test -x $(PY) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
-
-$(PLUGINS)/mssfc_qgis:
-	mkdir -p $(PLUGINS)
-	ln -sfn ../../mssfc_qgis $@
 
 demo: setup
 	$(PY) scripts/demo.py --output demo-output
