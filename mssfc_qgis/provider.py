@@ -16,6 +16,7 @@ from .paths import icon_path
 
 def algorithm_classes() -> list[type]:
     """Every algorithm class of the provider, in toolbox order."""
+    from .algorithms.accuracy import AccuracyAlgorithm
     from .algorithms.building_extraction import BuildingExtractionAlgorithm
     from .algorithms.change_detection import ChangeDetectionAlgorithm
     from .algorithms.demo_scene import DemoSceneAlgorithm
@@ -25,6 +26,7 @@ def algorithm_classes() -> list[type]:
         BuildingExtractionAlgorithm,
         ChangeDetectionAlgorithm,
         NewlyBuiltDeepAlgorithm,
+        AccuracyAlgorithm,
         DemoSceneAlgorithm,
     ]
     return classes

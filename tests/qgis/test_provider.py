@@ -13,7 +13,7 @@ import pytest
 from mssfc_qgis.provider import algorithm_classes
 from tests.conftest import REPO
 
-EXPECTED = {"demoscene", "buildingextraction", "changedetection", "newlybuilt_deep"}
+EXPECTED = {"demoscene", "buildingextraction", "changedetection", "newlybuilt_deep", "accuracy"}
 
 
 def test_provider_lists_tools(provider):
