@@ -1,0 +1,313 @@
+"""Morphological Building Index (MBI).
+
+Huang & Zhang, "A multidirectional and multiscale morphological index for automatic building
+extraction from multispectral GeoEye-1 imagery", PE&RS 77(7), 2011; and "Morphological building/
+shadow index for building extraction from high-resolution imagery over urban areas", IEEE JSTARS
+5(1), 2012. METHODS B.4.
+
+Buildings are bright, compact structures: a linear structuring element longer than the building
+in every direction removes them, one shorter keeps them. For directions ``d`` and lengths
+``s_0 < s_1 < ... < s_S`` (pixels):
+
+* ``WTH(d, s) = b - R_b(erode(b, line(d, s)))``, the white top-hat by reconstruction,
+* ``DMP(d, s_i) = |WTH(d, s_(i+1)) - WTH(d, s_i)|``,
+* ``MBI = sum_(d, i) DMP(d, s_i) / (D * S)``.
+
+Because the lines are *nested* (every longer line contains every shorter one: same centre, same
+direction, same pixel steps; see :func:`line_kernel`), the openings by reconstruction decrease
+with ``s`` and WTH increases, so every DMP is non-negative and the sum telescopes:
+``MBI = sum_d [WTH(d, s_S) - WTH(d, s_0)] / (D * S)`` — exactly :func:`mbi_direct`, with 2 instead
+of ``S + 1`` reconstructions per direction.
+
+Reconstruction by dilation is computed by iterated 3x3 geodesic dilation (OpenCV, on 16-bit
+brightness, where one step costs ~0.4 ms per megapixel). With ``reconstruction_radius=K`` the
+dilation stops after K steps (or earlier, at the fixed point), which makes the operator local:
+the result at a pixel depends only on pixels within ``K + (s_S - 1) // 2 + 1`` of it, so
+:func:`mbi_halo` gives an exact tiled == untiled halo. It differs from the full reconstruction only
+where a bright plateau floods more than K pixels (e.g. along a bright road into a building
+farther than K away). ``reconstruction_radius=None`` runs to convergence (the textbook operator,
+non-local; with the same halo, tiles agree with the untiled result on most but not all pixels —
+see the tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from ..errors import MssfcError
+
+__all__ = [
+    "DIRECTIONS",
+    "brightness",
+    "line_kernel",
+    "mbi_direct",
+    "mbi_halo",
+    "mbi_lengths",
+    "metres_to_pixels",
+    "morphological_building_index",
+    "quantize_uint16",
+    "reconstruct_by_dilation",
+    "white_tophat_by_reconstruction",
+]
+
+DIRECTIONS: tuple[int, ...] = (0, 45, 90, 135)
+_STEP = {0: (0, 1), 45: (-1, 1), 90: (1, 0), 135: (1, 1)}  # (row, col) per pixel step
+_KERNEL3 = np.ones((3, 3), np.uint8)
+_CHECK_EVERY = 16  # geodesic steps between fixed-point checks
+
+Radius = int | None | Literal["auto"]
+
+
+def brightness(image: np.ndarray, *, visible_bands: Sequence[int] | None = None) -> np.ndarray:
+    """Brightness ``b = max over visible bands`` (Huang & Zhang 2011, Eq. 1).
+
+    Parameters
+    ----------
+    image : (bands, H, W) array
+    visible_bands : sequence of int, optional
+        0-based band indices of the visible bands; default all bands.
+
+    Returns
+    -------
+    (H, W) float32
+    """
+    image = np.asarray(image)
+    if image.ndim != 3:
+        raise MssfcError(f"brightness needs a (bands, H, W) image, got shape {image.shape}.")
+    bands = range(image.shape[0]) if visible_bands is None else list(visible_bands)
+    if len(bands) == 0 or any(not 0 <= i < image.shape[0] for i in bands):
+        raise MssfcError(
+            f"visible_bands {list(bands)} must be 0-based indices of the image's "
+            f"{image.shape[0]} bands."
+        )
+    return np.max(image[list(bands)], axis=0).astype(np.float32)
+
+
+def metres_to_pixels(length_m: float, pixel_size_m: float) -> int:
+    """Convert a length in metres to a whole number of pixels (rounded, at least 1)."""
+    if not pixel_size_m > 0 or not math.isfinite(pixel_size_m):
+        raise MssfcError(
+            f"pixel size must be a positive number of metres, got {pixel_size_m}; a raster in "
+            "degrees needs reprojecting to a metric CRS first."
+        )
+    if not length_m > 0 or not math.isfinite(length_m):
+        raise MssfcError(f"length must be a positive number of metres, got {length_m}.")
+    return max(1, int(round(length_m / pixel_size_m)))
+
+
+def mbi_lengths(min_length: int, max_length: int, step: int) -> tuple[int, ...]:
+    """Line lengths ``s_min, s_min + step, ...`` up to and including ``s_max`` (pixels).
+
+    ``s_max`` is appended when the step does not land on it, so the largest scale is always used.
+    At least two lengths are needed (one DMP level).
+    """
+    if min_length < 1 or step < 1 or max_length <= min_length:
+        raise MssfcError(
+            f"MBI lengths need 1 <= s_min < s_max and step >= 1 (pixels), got s_min="
+            f"{min_length}, s_max={max_length}, step={step}."
+        )
+    lengths = list(range(min_length, max_length + 1, step))
+    if lengths[-1] != max_length:
+        lengths.append(max_length)
+    return tuple(lengths)
+
+
+def line_kernel(length: int, direction: int) -> np.ndarray:
+    """Linear structuring element of ``length`` pixels as a square uint8 kernel.
+
+    The line covers steps ``t = -(length - 1) // 2 .. length // 2`` from the kernel centre along
+    ``direction`` (0 = east-west, 45 = south-west to north-east, 90 = north-south, 135 = north-west
+    to south-east). The interval only grows with ``length``, so the lines are nested.
+    The kernel side is ``2 * (length // 2) + 1`` with the origin at its centre.
+    """
+    if direction not in _STEP:
+        raise MssfcError(f"MBI direction must be one of {sorted(_STEP)}, got {direction}.")
+    if length < 1:
+        raise MssfcError(f"line length must be >= 1 pixel, got {length}.")
+    half = length // 2
+    kernel = np.zeros((2 * half + 1, 2 * half + 1), np.uint8)
+    dr, dc = _STEP[direction]
+    t = np.arange(-((length - 1) // 2), half + 1)
+    kernel[half + dr * t, half + dc * t] = 1
+    return kernel
+
+
+def quantize_uint16(image: np.ndarray, *, value_range: tuple[float, float]) -> np.ndarray:
+    """Map ``value_range`` linearly onto 0..65535 (clipped; non-finite to 0), uint16."""
+    low, high = float(value_range[0]), float(value_range[1])
+    if not (np.isfinite(low) and np.isfinite(high) and high > low):
+        raise MssfcError(f"value_range must be finite with low < high, got {value_range}.")
+    scaled = (np.asarray(image, dtype=np.float32) - low) * (65535.0 / (high - low))
+    scaled = np.nan_to_num(scaled, nan=0.0, posinf=65535.0, neginf=0.0)
+    return np.clip(np.rint(scaled), 0, 65535).astype(np.uint16)
+
+
+def reconstruct_by_dilation(
+    marker: np.ndarray, mask: np.ndarray, *, radius: int | None = None
+) -> np.ndarray:
+    """Grey-scale reconstruction by dilation of ``marker`` under ``mask`` (8-connectivity).
+
+    Iterates ``marker = min(dilate_3x3(marker), mask)`` until nothing changes, or at most
+    ``radius`` times. Same dtype as the input (uint8, uint16 or float32; 16-bit is fastest
+    for its precision). ``marker <= mask`` is enforced first.
+    """
+    if marker.shape != mask.shape or marker.dtype != mask.dtype:
+        raise MssfcError("marker and mask must have the same shape and dtype.")
+    current = np.minimum(marker, mask)
+    scratch = np.empty_like(current)
+    before = np.empty_like(current)
+    done = 0
+    limit = radius if radius is not None else np.iinfo(np.int64).max
+    while done < limit:
+        block = int(min(_CHECK_EVERY, limit - done))
+        np.copyto(before, current)
+        for _ in range(block):
+            cv2.dilate(current, _KERNEL3, dst=scratch)
+            cv2.min(scratch, mask, dst=current)
+        done += block
+        if cv2.norm(before, current, cv2.NORM_INF) == 0:  # fixed point: more steps change nothing
+            break
+    return current
+
+
+def white_tophat_by_reconstruction(
+    b: np.ndarray, *, length: int, direction: int, radius: int | None
+) -> np.ndarray:
+    """``WTH(d, s) = b - R_b(erode(b, line(d, s)))``, same dtype as ``b`` (never negative)."""
+    marker = cv2.erode(b, line_kernel(length, direction))  # outside the array is ignored
+    opened = reconstruct_by_dilation(marker, b, radius=radius)
+    return cv2.subtract(b, opened)
+
+
+def _prepare(
+    b: np.ndarray,
+    min_length: int,
+    max_length: int,
+    step: int,
+    directions: Sequence[int],
+    reconstruction_radius: Radius,
+    value_range: tuple[float, float] | None,
+) -> tuple[np.ndarray, tuple[int, ...], int | None, float]:
+    b = np.asarray(b)
+    if b.ndim != 2:
+        raise MssfcError(f"MBI needs a 2-D brightness array, got shape {b.shape}.")
+    lengths = mbi_lengths(min_length, max_length, step)
+    for d in directions:
+        if d not in _STEP:
+            raise MssfcError(f"MBI direction must be one of {sorted(_STEP)}, got {d}.")
+    radius = max_length if reconstruction_radius == "auto" else reconstruction_radius
+    if radius is not None and (not isinstance(radius, int) or radius < 0):
+        raise MssfcError(f"reconstruction_radius must be an int >= 0 or None, got {radius}.")
+    if value_range is not None:
+        work = quantize_uint16(b, value_range=value_range)
+        unit = (float(value_range[1]) - float(value_range[0])) / 65535.0
+    else:
+        work = np.nan_to_num(b.astype(np.float32), nan=0.0)
+        unit = 1.0
+    return work, lengths, radius, unit
+
+
+def morphological_building_index(
+    brightness: np.ndarray,
+    *,
+    min_length: int,
+    max_length: int,
+    step: int,
+    directions: Sequence[int] = DIRECTIONS,
+    reconstruction_radius: Radius = "auto",
+    value_range: tuple[float, float] | None = None,
+    valid: np.ndarray | None = None,
+) -> np.ndarray:
+    """MBI by the telescoping identity (METHODS B.4), 2 reconstructions per direction.
+
+    Parameters
+    ----------
+    brightness : (H, W) float array
+        Brightness of the (post-change) image, see :func:`brightness`.
+    min_length, max_length, step : int
+        Line lengths in pixels (:func:`mbi_lengths`); ``max_length`` must exceed the widest
+        building, use :func:`metres_to_pixels`.
+    directions : sequence of {0, 45, 90, 135}
+    reconstruction_radius : int, None or "auto"
+        Geodesic steps of the reconstruction; "auto" = ``max_length``; None = to convergence.
+    value_range : (low, high), optional
+        Fitted brightness range. When given, the morphology runs on 16-bit quantized brightness
+        (about 8x faster than float32); the result is scaled back to brightness units.
+    valid : (H, W) bool, optional
+        Invalid pixels get 0 (their brightness still takes part in the morphology).
+
+    Returns
+    -------
+    (H, W) float32
+        MBI in brightness units, >= 0.
+    """
+    work, lengths, radius, unit = _prepare(
+        brightness, min_length, max_length, step, directions, reconstruction_radius, value_range
+    )
+    total = np.zeros(work.shape, np.float64)
+    for d in directions:
+        wth_max = white_tophat_by_reconstruction(
+            work, length=lengths[-1], direction=d, radius=radius
+        )
+        wth_min = white_tophat_by_reconstruction(
+            work, length=lengths[0], direction=d, radius=radius
+        )
+        total += wth_max.astype(np.float64) - wth_min
+    return _finish(total, unit / (len(directions) * (len(lengths) - 1)), valid)
+
+
+def mbi_direct(
+    brightness: np.ndarray,
+    *,
+    min_length: int,
+    max_length: int,
+    step: int,
+    directions: Sequence[int] = DIRECTIONS,
+    reconstruction_radius: Radius = "auto",
+    value_range: tuple[float, float] | None = None,
+    valid: np.ndarray | None = None,
+) -> np.ndarray:
+    """MBI summing every DMP explicitly (Huang & Zhang 2011); reference for the telescoping form.
+
+    Same parameters and result as :func:`morphological_building_index`, ``S + 1``
+    reconstructions per direction instead of 2.
+    """
+    work, lengths, radius, unit = _prepare(
+        brightness, min_length, max_length, step, directions, reconstruction_radius, value_range
+    )
+    total = np.zeros(work.shape, np.float64)
+    for d in directions:
+        previous = None
+        for s in lengths:
+            wth = white_tophat_by_reconstruction(work, length=s, direction=d, radius=radius)
+            wth = wth.astype(np.float64)
+            if previous is not None:
+                total += np.abs(wth - previous)
+            previous = wth
+    return _finish(total, unit / (len(directions) * (len(lengths) - 1)), valid)
+
+
+def _finish(total: np.ndarray, scale: float, valid: np.ndarray | None) -> np.ndarray:
+    out = total * scale
+    if valid is not None:
+        out = np.where(valid, out, 0.0)
+    return out.astype(np.float32)
+
+
+def mbi_halo(max_length: int, reconstruction_radius: Radius = "auto") -> int:
+    """Halo (pixels) for :func:`morphological_building_index` on a window.
+
+    With a finite reconstruction radius K (default ``max_length``) the result depends on pixels
+    within ``K + max_length // 2`` (erosion reach plus K geodesic 3x3 steps), so this halo makes
+    tiled equal to untiled exactly. With ``reconstruction_radius=None`` the operator is global;
+    the same formula with K = ``max_length`` is returned and agreement is approximate.
+    """
+    radius = max_length if reconstruction_radius in ("auto", None) else reconstruction_radius
+    if not isinstance(radius, int) or radius < 0:
+        raise MssfcError(f"reconstruction_radius must be an int >= 0 or None, got {radius}.")
+    return int(radius + max_length // 2)

@@ -1,0 +1,70 @@
+import json
+
+import cv2
+import numpy as np
+
+from mssfc_qgis.core.unsupervised.bli import (
+    BliScale,
+    bli_halo,
+    building_line_index,
+    detect_segments,
+    fit_bli_scale,
+    line_density,
+    normalize_bli,
+    perpendicular_pairs,
+)
+
+
+def _segment_at(angle_deg: float, length: float = 20.0) -> list[float]:
+    """A segment starting 1 px from the origin at ``angle_deg`` from the x axis."""
+    c, s = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
+    return [1.0 * c, 1.0 * s, (1.0 + length) * c, (1.0 + length) * s]
+
+
+def test_lvc_accepts_perpendicular_and_rejects_85_degrees():
+    base = [1.0, 0.0, 21.0, 0.0]
+    for angle, expected in ((90.0, 1), (93.5, 1), (86.5, 1), (85.0, 0), (95.0, 0), (40.0, 0)):
+        seg = np.array([base, _segment_at(angle)], np.float32)
+        pairs = perpendicular_pairs(seg, max_distance=3.0, angle_tolerance_deg=4.0)
+        assert len(pairs) == expected, angle
+
+
+def test_lvc_needs_segments_to_be_close():
+    seg = np.array([[0, 0, 20, 0], [30, 1, 30, 20], [5, 10, 5, 30]], np.float32)
+    pairs = perpendicular_pairs(seg, max_distance=3.0, angle_tolerance_deg=4.0)
+    # segment 2 crosses nothing but lies 10 px from 0; segment 1 is 10 px from 0's end
+    assert pairs.shape == (0, 2)
+    pairs = perpendicular_pairs(seg, max_distance=10.5, angle_tolerance_deg=4.0)
+    np.testing.assert_array_equal(pairs, [[0, 1], [0, 2]])
+
+
+def test_no_lines_gives_zero_bli_not_nan():
+    flat = np.full((64, 64), 0.4, np.float32)
+    seg = detect_segments(flat)
+    assert seg.shape == (0, 4) and seg.dtype == np.float32
+    assert perpendicular_pairs(seg, max_distance=3.0).shape == (0, 2)
+    raw = building_line_index(flat, max_distance=3.0, sigma=2.0, value_range=(0.0, 1.0))
+    scale = fit_bli_scale(raw)
+    bli = normalize_bli(raw, scale)
+    assert scale.high == 0.0 and np.all(bli == 0) and not np.isnan(bli).any()
+
+
+def test_rectangle_outline_beats_lone_line():
+    img = np.full((96, 160), 0.1, np.float32)
+    cv2.rectangle(img, (15, 20), (60, 70), 0.9, 2)  # a roof outline
+    cv2.line(img, (90, 10), (150, 85), 0.9, 2)  # a lone straight edge
+    raw = building_line_index(img, max_distance=4.0, sigma=2.0, value_range=(0.0, 1.0))
+    bli = normalize_bli(raw, fit_bli_scale(raw))
+    roof, lone = bli[20:71, 15:61], bli[:, 80:]
+    assert roof.mean() > 0.5  # corners fill the roof, not only its edges
+    assert lone.max() == 0.0
+
+
+def test_density_and_scale_helpers():
+    seg = np.array([[2, 2, 2, 20], [2, 20, 20, 20]], np.float32)
+    d = line_density((32, 32), seg, sigma=0.0, pairs=np.array([[0, 1]]))
+    assert d.dtype == np.float32 and d.max() == 1.0
+    assert d[10, 10] == 1.0  # inside the corner parallelogram
+    scale = BliScale.from_dict(json.loads(json.dumps(fit_bli_scale(d).to_dict())))
+    assert scale.high == 1.0
+    assert bli_halo(3.0, 2.0) == 11

@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+
+from mssfc_qgis.core.errors import MssfcError
+from mssfc_qgis.core.unsupervised.fusion import (
+    DiffStats,
+    PercentileStats,
+    building_index,
+    change_intensity,
+    decision_fusion,
+    difference_magnitude,
+    fit_difference_stats,
+    fit_percentiles,
+    likelihood,
+    normalize,
+    object_means,
+    otsu_threshold,
+    sfambi_score,
+    spetexmbi_mask,
+)
+
+
+def test_percentile_normalization_is_robust_and_clipped():
+    rng = np.random.default_rng(0)
+    x = rng.random(10_000).astype(np.float32)
+    x[:5] = 1e6  # outliers do not stretch the range
+    stats = fit_percentiles(x, low=1, high=99)
+    assert stats.high < 2.0
+    n = normalize(x, stats)
+    assert n.dtype == np.float32 and n.min() == 0.0 and n.max() == 1.0
+    assert PercentileStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
+    assert np.all(normalize(np.array([np.nan, 5.0]), PercentileStats(1.0, 1.0)) == [0, 1])
+    with pytest.raises(MssfcError, match="empty"):
+        fit_percentiles(np.array([np.nan]))
+
+
+def test_fusion_formulas():
+    ci = change_intensity(np.float32([1, 0]), np.float32([0, 1]), weight=0.5)
+    np.testing.assert_allclose(ci, [0.5, 0.5])
+    bi = building_index(np.float32([1, 0]), np.float32([0, 1]), weight=0.4)
+    np.testing.assert_allclose(bi, [0.4, 0.6])
+    np.testing.assert_allclose(likelihood(np.float32([0.5]), np.float32([0.4])), [0.2])
+    np.testing.assert_allclose(
+        likelihood(np.float32([0.5]), np.float32([0.4]), mode="sum", weight=0.5), [0.45]
+    )
+    with pytest.raises(MssfcError, match="phi"):
+        building_index(bi, bi, weight=1.5)
+
+
+def test_otsu_and_decision_fusion():
+    rng = np.random.default_rng(1)
+    sample = np.concatenate([rng.normal(0.2, 0.05, 500), rng.normal(0.8, 0.05, 500)])
+    t = otsu_threshold(sample)
+    assert 0.35 < t < 0.65
+    assert otsu_threshold(np.full(10, 0.3)) == pytest.approx(0.3)
+    mask = decision_fusion(
+        np.float32([0.9, 0.9, 0.1]), np.float32([0.9, 0.1, 0.9]), ci_threshold=t, bi_threshold=t
+    )
+    np.testing.assert_array_equal(mask, [True, False, False])
+
+
+def test_baselines():
+    x = np.zeros((100, 2))
+    y = np.ones((100, 2)) + np.linspace(0, 1, 100)[:, None]
+    stats = fit_difference_stats(x, y)
+    assert DiffStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
+    mag = difference_magnitude(np.zeros((2, 3, 3)), np.ones((2, 3, 3)) * 1.5, stats)
+    assert mag.shape == (3, 3) and np.allclose(mag, 0.0, atol=1e-5)
+    score = sfambi_score(np.float32([1.0]), np.float32([0.5]), np.float32([0.2]), weight=0.5)
+    np.testing.assert_allclose(score, [0.5])  # MBI decreased: no building evidence
+    m = spetexmbi_mask(
+        np.float32([0.9, 0.1, 0.9]),
+        np.float32([0.1, 0.9, 0.1]),
+        np.float32([0.9, 0.9, 0.1]),
+        spectral_threshold=0.5,
+        texture_threshold=0.5,
+        mbi_threshold=0.5,
+    )
+    np.testing.assert_array_equal(m, [True, True, False])
+    labels = np.array([[0, 0, 1], [1, 1, 2]])
+    means = object_means(np.array([[1.0, 3.0, 0.0], [3.0, 6.0, 5.0]]), labels)
+    np.testing.assert_allclose(means, [[2, 2, 3], [3, 3, 5]])
