@@ -17,15 +17,29 @@ from .paths import icon_path
 def algorithm_classes() -> list[type]:
     """Every algorithm class of the provider, in toolbox order."""
     from .algorithms.accuracy import AccuracyAlgorithm
+    from .algorithms.bli import BliAlgorithm
     from .algorithms.building_extraction import BuildingExtractionAlgorithm
+    from .algorithms.building_intensity import BuildingIntensityAlgorithm
     from .algorithms.change_detection import ChangeDetectionAlgorithm
+    from .algorithms.change_intensity import ChangeIntensityAlgorithm
     from .algorithms.demo_scene import DemoSceneAlgorithm
+    from .algorithms.gi_filter import GiFilterAlgorithm
+    from .algorithms.likelihood import LikelihoodAlgorithm
+    from .algorithms.mbi import MbiAlgorithm
+    from .algorithms.newly_built import NewlyBuiltAlgorithm
     from .algorithms.newly_built_deep import NewlyBuiltDeepAlgorithm
 
     classes: list[type] = [
         BuildingExtractionAlgorithm,
         ChangeDetectionAlgorithm,
         NewlyBuiltDeepAlgorithm,
+        NewlyBuiltAlgorithm,
+        ChangeIntensityAlgorithm,
+        MbiAlgorithm,
+        BliAlgorithm,
+        BuildingIntensityAlgorithm,
+        LikelihoodAlgorithm,
+        GiFilterAlgorithm,
         AccuracyAlgorithm,
         DemoSceneAlgorithm,
     ]

@@ -91,9 +91,12 @@ class ModelMetadata:
             found = props.get("model_name")
             raise MssfcError(
                 f"{source}: not an MSSFC-Net model of this plugin "
-                + (f"(model_name is {found!r}, expected {MODEL_NAME!r})" if found else
-                   "(its ONNX metadata has no 'model_name'; export it with "
-                   "`python -m mssfc_qgis.model.export`)")
+                + (
+                    f"(model_name is {found!r}, expected {MODEL_NAME!r})"
+                    if found
+                    else "(its ONNX metadata has no 'model_name'; export it with "
+                    "`python -m mssfc_qgis.model.export`)"
+                )
             )
         missing = [k for k in REQUIRED_KEYS if k not in props]
         if missing:
@@ -109,7 +112,9 @@ class ModelMetadata:
             try:
                 return kind(props[key])
             except ValueError:
-                raise MssfcError(f"{source}: metadata {key!r}={props[key]!r} is not a number")
+                raise MssfcError(
+                    f"{source}: metadata {key!r}={props[key]!r} is not a number"
+                ) from None
 
         bands = tuple(str(b) for b in js("input_bands"))
         mean = tuple(float(x) for x in js("normalization_mean"))
@@ -310,13 +315,19 @@ def load_model(path: str | os.PathLike[str], *, device: Device = "auto") -> Onnx
                 raise MssfcError(f"CUDA requested but not usable: {reason}")
 
     options = ort.SessionOptions()
-    options.log_severity_level = 3  # keep ORT's provider fallback warnings off the console
+    options.log_severity_level = 3
+    if len(providers) > 1:
+        # a failed CUDA start is logged as an error by ORT's global logger; we report it ourselves
+        ort.set_default_logger_severity(4)
     try:
         session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as exc:  # ORT raises its own exception types for bad files
         if not _looks_like_onnx(path):
             raise MssfcError(f"{path}: not an ONNX model file ({type(exc).__name__})") from None
         raise MssfcError(f"{path}: corrupted or unreadable ONNX model: {exc}") from None
+    finally:
+        if len(providers) > 1:
+            ort.set_default_logger_severity(2)
 
     if "CUDAExecutionProvider" in providers and "CUDAExecutionProvider" not in (
         session.get_providers()

@@ -64,7 +64,7 @@ def polygonize(
     mask: RasterSource,
     *,
     progress: Progress | None = None,
-    connectedness: int = 8,
+    connectedness: int = 4,
 ) -> PolygonSet:
     """Vectorize the non-zero pixels of a 0/1 mask raster (band ``mask.bands[0]``).
 
@@ -293,7 +293,12 @@ def write_gpkg(
             geom = src_feat.GetGeometryRef().Clone()
             if simplify > 0:
                 geom = geom.SimplifyPreserveTopology(simplify)
-            if not geom.IsValid():
+            gdal.PushErrorHandler("CPLQuietErrorHandler")
+            try:
+                is_valid = geom.IsValid()
+            finally:
+                gdal.PopErrorHandler()
+            if not is_valid:
                 geom = geom.MakeValid()
                 if ogr.GT_Flatten(geom.GetGeometryType()) not in (
                     ogr.wkbPolygon,

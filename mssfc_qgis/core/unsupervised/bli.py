@@ -46,7 +46,7 @@ __all__ = [
     "perpendicular_pairs",
 ]
 
-_TRUNCATE = 3.0  # Gaussian kernel radius in sigmas
+BLUR_TRUNCATE = 3.0  # Gaussian kernel radius in sigmas
 
 
 def detect_segments(
@@ -184,7 +184,7 @@ def perpendicular_pairs(
     return pairs[dist <= max_distance].astype(np.int64)
 
 
-def _corner_quads(seg: np.ndarray, pairs: np.ndarray, max_arm: float | None) -> np.ndarray:
+def corner_quads(seg: np.ndarray, pairs: np.ndarray, max_arm: float | None) -> np.ndarray:
     """(M, 4, 2) parallelograms spanned at the corner where each perpendicular pair meets."""
     p, q = seg[pairs[:, 0]], seg[pairs[:, 1]]
     a1, d1 = p[:, :2], p[:, 2:] - p[:, :2]
@@ -207,6 +207,20 @@ def _corner_quads(seg: np.ndarray, pairs: np.ndarray, max_arm: float | None) -> 
     u, v = arm(p), arm(q)
     quads = np.stack([corner, corner + u, corner + u + v, corner + v], axis=1)
     return quads[ok]
+
+
+def draw_coverage(shape: tuple[int, int], lines: np.ndarray, quads: np.ndarray) -> np.ndarray:
+    """Binary coverage ``(H, W)`` uint8 of integer line segments ``(n, 2, 2)`` and corner
+    parallelograms ``(m, 4, 2)`` (pixel coordinates x, y). Translating every coordinate by whole
+    pixels translates the result: OpenCV draws the same pixels."""
+    raster = np.zeros((int(shape[0]), int(shape[1])), np.uint8)
+    # one call per quad: fillPoly with many polygons applies even-odd, so overlapping corners of
+    # one roof would cancel
+    for quad in np.asarray(quads, dtype=np.int32):
+        cv2.fillConvexPoly(raster, quad, 1)
+    if len(lines):
+        cv2.polylines(raster, list(np.asarray(lines, dtype=np.int32)), False, 1)
+    return raster
 
 
 def line_density(
@@ -236,21 +250,16 @@ def line_density(
     -------
     (H, W) float32 in [0, 1]; all zeros without segments.
     """
-    h, w = int(shape[0]), int(shape[1])
-    raster = np.zeros((h, w), np.uint8)
     seg = np.asarray(segments, dtype=np.float64).reshape(-1, 4)
-    if len(seg):
-        if pairs is not None and len(pairs):
-            quads = _corner_quads(seg, np.asarray(pairs, dtype=np.int64), max_arm)
-            # one call per quad: fillPoly with many polygons applies even-odd, so overlapping
-            # corners of one roof would cancel
-            for quad in np.rint(quads).astype(np.int32):
-                cv2.fillConvexPoly(raster, quad, 1)
-        lines = np.rint(seg).astype(np.int32).reshape(-1, 2, 2)
-        cv2.polylines(raster, list(lines), False, 1)
+    quads = np.zeros((0, 4, 2))
+    if len(seg) and pairs is not None and len(pairs):
+        quads = corner_quads(seg, np.asarray(pairs, dtype=np.int64), max_arm)
+    raster = draw_coverage(
+        shape, np.rint(seg).astype(np.int32).reshape(-1, 2, 2), np.rint(quads).astype(np.int32)
+    )
     density = raster.astype(np.float32)
     if sigma > 0:
-        density = gaussian_filter(density, sigma=sigma, mode="constant", truncate=_TRUNCATE)
+        density = gaussian_filter(density, sigma=sigma, mode="constant", truncate=BLUR_TRUNCATE)
     return np.clip(density, 0.0, 1.0).astype(np.float32)
 
 
@@ -320,4 +329,4 @@ def bli_halo(max_distance: float, sigma: float, *, max_arm: float = 0.0) -> int:
     """
     if max_distance < 0 or sigma < 0 or max_arm < 0:
         raise MssfcError("bli_halo needs non-negative max_distance, sigma and max_arm.")
-    return int(math.ceil(max_distance + max_arm + _TRUNCATE * sigma)) + 2
+    return int(math.ceil(max_distance + max_arm + BLUR_TRUNCATE * sigma)) + 2

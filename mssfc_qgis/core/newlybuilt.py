@@ -1,0 +1,959 @@
+"""Unsupervised newly built building detection on rasters of any size (no QGIS).
+
+Each step of the method (METHODS.md B) is a stage: rasters in, rasters out, through the shared
+tiled engine with that step's halo. Statistics that must be global (ISFA transforms, percentile
+normalizations, Otsu thresholds, the BLI scale) are fitted once, on a sample of the whole image,
+before the tiles run, so tiled and untiled results agree. The Processing step tools call one
+stage each; ``mssfc:newlybuilt`` calls them all in sequence through temporary rasters, so the
+chain of step tools in the Graphical Modeler gives exactly the end-to-end result.
+
+Stages and outputs:
+
+1. :func:`change_intensity_stage` (T1, T2) -> CI = a N(T_spec) + (1 - a) N(T_tex)
+2. :func:`mbi_stage` (T2) -> MBI (raw)
+3. :func:`bli_stage` (T2) -> BLI in [0, 1] (+ the perpendicular segments as lines)
+4. :func:`building_intensity_stage` (BLI, MBI) -> BI = phi BLI + (1 - phi) N(MBI)
+5. :func:`likelihood_stage` (CI, BI) -> L = N(CI) N(BI) and the thresholded mask
+6. :func:`objects_stage` (mask) -> polygons filtered by area and GI, and their mask
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from osgeo import ogr, osr
+from scipy import ndimage
+
+from .engine import Block, OutputSpec, read_full, run_windows
+from .errors import Canceled, MssfcError
+from .progress import NullProgress, Progress, ScaledProgress
+from .raster import (
+    Grid,
+    RasterSource,
+    Window,
+    align_pair,
+    decimated_read,
+    open_raster,
+    sample_windows,
+    write_array,
+)
+from .unsupervised import bli as bli_mod
+from .unsupervised import fusion, isfa, mbi, texture
+from .unsupervised.pipeline import NewlyBuiltConfig, newlybuilt_untiled
+
+FLOAT_NODATA = -9999.0
+MASK_NODATA = 255
+SAMPLE_WINDOW = 512
+SAMPLE_COUNT = 9
+MAX_UNTILED_PIXELS = 25_000_000
+DEFAULT_CONFIG = NewlyBuiltConfig()
+
+__all__ = [
+    "NewlyBuiltConfig",
+    "Outputs",
+    "bli_stage",
+    "building_intensity_stage",
+    "change_intensity_stage",
+    "likelihood_stage",
+    "mbi_stage",
+    "newlybuilt",
+    "objects_stage",
+    "pixel_size_metres",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def pixel_size_metres(
+    grid: Grid, *, override: float | None = None, progress: Progress | None = None
+) -> float:
+    """Ground sampling distance in metres: the override, the projected CRS's pixel size, an
+    approximation for geographic CRS, or 0.5 m (with a warning) without georeferencing."""
+    progress = progress or NullProgress()
+    if override:
+        return float(override)
+    if not grid.georeferenced or not grid.crs_wkt:
+        progress.warning(
+            "The raster has no CRS: assuming 0.5 m pixels for the lengths given in metres. Set "
+            "PIXEL_SIZE if that is wrong."
+        )
+        return 0.5
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(grid.crs_wkt)
+    size = 0.5 * (grid.pixel_size[0] + grid.pixel_size[1])
+    if srs.IsGeographic():
+        lat = grid.geotransform[3] + grid.height * grid.geotransform[5] / 2
+        return size * 111_320.0 * math.cos(math.radians(lat))
+    return size * (srs.GetLinearUnits() or 1.0)
+
+
+def _float(data: np.ndarray) -> np.ndarray:
+    return np.asarray(data, dtype=np.float32)
+
+
+def _sample_blocks(sources: Sequence[RasterSource], grid: Grid, halo: int) -> list[Block]:
+    """Blocks of evenly spread sample windows (with halo), for fitting global statistics."""
+    blocks = []
+    for core in sample_windows(grid, size=SAMPLE_WINDOW, count=SAMPLE_COUNT):
+        win = core.expand(halo, grid.width, grid.height)
+        valid = np.ones((win.height, win.width), bool)
+        for s in sources:
+            valid &= s.read_valid(win)
+        blocks.append(Block([s.read(win) for s in sources], valid, win, core))
+    return blocks
+
+
+def _core(arr: np.ndarray, block: Block) -> np.ndarray:
+    rows, cols = block.core_slices
+    return arr[..., rows, cols]
+
+
+def _brightness(data: np.ndarray, cfg: NewlyBuiltConfig) -> np.ndarray:
+    return mbi.brightness(_float(data), visible_bands=cfg.visible_bands)
+
+
+def _range(values: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    stats = fusion.fit_percentiles(values, low=low, high=high)
+    return stats.low, stats.high if stats.high > stats.low else stats.low + 1.0
+
+
+def _decimated_values(path: str, *, max_pixels: int = 2_000_000) -> np.ndarray:
+    src = open_raster(path, bands=[1])
+    data, valid = decimated_read(src, max_pixels=max_pixels)
+    return data[0][valid].astype(np.float64)
+
+
+def _float_out(name: str, path: str, label: str) -> OutputSpec:
+    return OutputSpec(name, path, dtype="float32", nodata=FLOAT_NODATA, band_names=(label,))
+
+
+def _brightness_note(source: RasterSource, cfg: NewlyBuiltConfig) -> str:
+    bands = source.bands
+    if cfg.visible_bands is not None:
+        bands = tuple(bands[i] for i in cfg.visible_bands)
+    if len(set(bands)) == 1:
+        return f"Brightness is band {bands[0]} alone (a single band is given)."
+    return f"Brightness is the maximum of bands {', '.join(map(str, bands))} (visible bands)."
+
+
+def check_size(grid: Grid, cfg: NewlyBuiltConfig, pixel_size: float) -> None:
+    """Refuse an image smaller than the longest MBI line."""
+    s_max = cfg.in_pixels(pixel_size).mbi_max_length
+    if min(grid.width, grid.height) < s_max:
+        raise MssfcError(
+            f"The image is {grid.width} x {grid.height} pixels but the longest MBI line is "
+            f"{s_max} pixels ({cfg.mbi_max_length_m:g} m at {pixel_size:g} m): lower the maximum "
+            "MBI length or give a larger image."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Change intensity
+
+
+@dataclass(frozen=True)
+class ChangeStats:
+    """Globally fitted statistics of the change-intensity stage."""
+
+    texture_range: tuple[float, float]
+    spectral: isfa.IsfaModel
+    textural: isfa.IsfaModel
+    spectral_norm: fusion.PercentileStats
+    texture_norm: fusion.PercentileStats
+
+
+def _texture(
+    b: np.ndarray, valid: np.ndarray, rng: tuple[float, float], cfg: NewlyBuiltConfig
+) -> np.ndarray:
+    return texture.glcm_features(
+        b, window=cfg.texture_window, levels=cfg.texture_levels, value_range=rng, valid=valid
+    )
+
+
+def fit_change(
+    t1: RasterSource, t2: RasterSource, grid: Grid, cfg: NewlyBuiltConfig
+) -> ChangeStats:
+    """Fit ISFA (spectral and textural) and the two normalizations on sample windows."""
+    halo = texture.texture_halo(cfg.texture_window)
+    blocks = _sample_blocks([t1, t2], grid, halo)
+    bright = np.concatenate(
+        [
+            np.concatenate(
+                [_brightness(b.data[0], cfg)[b.valid], _brightness(b.data[1], cfg)[b.valid]]
+            )
+            for b in blocks
+        ]
+    )
+    if bright.size < 64:
+        raise MssfcError(
+            "Fewer than 64 valid pixels in T1 and T2: check nodata values and the overlap."
+        )
+    trange = _range(bright, 1.0, 99.0)
+    per_block = max(1000, cfg.max_samples // len(blocks))
+    xs, ys, gxs, gys = [], [], [], []
+    feats = []
+    for b in blocks:
+        a1, a2 = _float(b.data[0]), _float(b.data[1])
+        x, y = isfa.sample_pixel_pairs(a1, a2, b.valid, max_samples=per_block, seed=cfg.seed)
+        xs.append(x)
+        ys.append(y)
+        g1 = _texture(_brightness(b.data[0], cfg), b.valid, trange, cfg)
+        g2 = _texture(_brightness(b.data[1], cfg), b.valid, trange, cfg)
+        feats.append((a1, a2, g1, g2))
+        gx, gy = isfa.sample_pixel_pairs(g1, g2, b.valid, max_samples=per_block, seed=cfg.seed)
+        gxs.append(gx)
+        gys.append(gy)
+    spec = isfa.fit_isfa(
+        np.concatenate(xs), np.concatenate(ys), max_iter=cfg.isfa_max_iter, tol=cfg.isfa_tol
+    )
+    tex = isfa.fit_isfa(
+        np.concatenate(gxs), np.concatenate(gys), max_iter=cfg.isfa_max_iter, tol=cfg.isfa_tol
+    )
+    t_spec, t_tex = [], []
+    for b, (a1, a2, g1, g2) in zip(blocks, feats):
+        core_valid = _core(b.valid, b)
+        t_spec.append(_core(isfa.isfa_change_intensity(spec, a1, a2, valid=b.valid), b)[core_valid])
+        t_tex.append(_core(isfa.isfa_change_intensity(tex, g1, g2, valid=b.valid), b)[core_valid])
+    return ChangeStats(
+        texture_range=trange,
+        spectral=spec,
+        textural=tex,
+        spectral_norm=fusion.fit_percentiles(np.concatenate(t_spec)),
+        texture_norm=fusion.fit_percentiles(np.concatenate(t_tex)),
+    )
+
+
+def change_window(block: Block, stats: ChangeStats, cfg: NewlyBuiltConfig) -> dict[str, np.ndarray]:
+    """CI of one window (read with the texture halo): ``ci`` ``(h, w)`` and ISFA ``components``
+    ``(bands, h, w)``."""
+    a1, a2 = _float(block.data[0]), _float(block.data[1])
+    valid = block.valid
+    spec = fusion.normalize(
+        isfa.isfa_change_intensity(stats.spectral, a1, a2, valid=valid), stats.spectral_norm
+    )
+    g1 = _texture(_brightness(block.data[0], cfg), valid, stats.texture_range, cfg)
+    g2 = _texture(_brightness(block.data[1], cfg), valid, stats.texture_range, cfg)
+    tex = fusion.normalize(
+        isfa.isfa_change_intensity(stats.textural, g1, g2, valid=valid), stats.texture_norm
+    )
+    ci = fusion.change_intensity(spec, tex, weight=cfg.ci_weight)
+    return {"ci": ci, "components": isfa.isfa_components(stats.spectral, a1, a2)}
+
+
+def change_intensity_stage(
+    t1_path: str,
+    t2_path: str,
+    out_ci: str,
+    *,
+    out_components: str | None = None,
+    bands_t1: Sequence[int] | None = None,
+    bands_t2: Sequence[int] | None = None,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    tile: int = 1024,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Stage 1: change intensity of an aligned pair (ISFA spectral + texture, METHODS B.1-B.3)."""
+    progress = progress or NullProgress()
+    pair = align_pair(t1_path, t2_path, bands_t1=bands_t1, bands_t2=bands_t2)
+    for note in pair.notes:
+        progress.warning(note)
+    progress.info(_brightness_note(pair.t1, cfg))
+    stats = fit_change(pair.t1, pair.t2, pair.grid, cfg)
+    progress.info(
+        f"ISFA fitted on a sample: spectral {stats.spectral.n_iter} iterations, texture "
+        f"{stats.textural.n_iter} iterations."
+    )
+    outputs = [_float_out("ci", out_ci, "change intensity")]
+    if out_components:
+        nb = len(pair.t1.bands)
+        outputs.append(
+            OutputSpec(
+                "components",
+                out_components,
+                bands=nb,
+                dtype="float32",
+                nodata=FLOAT_NODATA,
+                band_names=tuple(f"ISFA {i + 1}" for i in range(nb)),
+            )
+        )
+    return run_windows(
+        [pair.t1, pair.t2],
+        lambda b: change_window(b, stats, cfg),
+        outputs,
+        grid=pair.grid,
+        tile=tile,
+        halo=texture.texture_halo(cfg.texture_window),
+        workers=workers,
+        progress=progress,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. MBI
+
+
+def mbi_window(
+    block: Block, *, cfg: NewlyBuiltConfig, pixel_size: float, value_range: tuple[float, float]
+) -> dict[str, np.ndarray]:
+    """Raw MBI of one window (read with :func:`mbi_halo_px`)."""
+    px = cfg.in_pixels(pixel_size)
+    out = mbi.morphological_building_index(
+        _brightness(block.data[0], cfg),
+        min_length=px.mbi_min_length,
+        max_length=px.mbi_max_length,
+        step=px.mbi_step,
+        reconstruction_radius=cfg.mbi_radius_px(pixel_size),
+        value_range=value_range,
+        valid=block.valid,
+    )
+    return {"mbi": out}
+
+
+def mbi_halo_px(cfg: NewlyBuiltConfig, pixel_size: float) -> int:
+    """Halo of the MBI stage in pixels."""
+    return mbi.mbi_halo(cfg.in_pixels(pixel_size).mbi_max_length, cfg.mbi_radius_px(pixel_size))
+
+
+def _full_range(source: RasterSource, cfg: NewlyBuiltConfig) -> tuple[float, float]:
+    data, valid = decimated_read(source, max_pixels=2_000_000)
+    b = _brightness(data, cfg)[valid]
+    if b.size == 0:
+        raise MssfcError(f"{source.path} has no valid pixels.")
+    return _range(b, 0.0, 100.0)
+
+
+def mbi_stage(
+    image_path: str,
+    out_mbi: str,
+    *,
+    bands: Sequence[int] | None = None,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    pixel_size: float | None = None,
+    tile: int = 1024,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Stage 2: Morphological Building Index (METHODS B.4), raw values."""
+    progress = progress or NullProgress()
+    src = open_raster(image_path, bands=bands)
+    grid = src.grid
+    gsd = pixel_size_metres(grid, override=pixel_size, progress=progress)
+    check_size(grid, cfg, gsd)
+    px = cfg.in_pixels(gsd)
+    progress.info(
+        f"{_brightness_note(src, cfg)} MBI lines {px.mbi_min_length}-{px.mbi_max_length} px by "
+        f"{px.mbi_step} px ({gsd:g} m pixels), 4 directions."
+    )
+    vr = _full_range(src, cfg)
+    return run_windows(
+        [src],
+        lambda b: mbi_window(b, cfg=cfg, pixel_size=gsd, value_range=vr),
+        [_float_out("mbi", out_mbi, "MBI")],
+        grid=grid,
+        tile=tile,
+        halo=mbi_halo_px(cfg, gsd),
+        workers=workers,
+        progress=progress,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. BLI
+
+
+def _bli_params(cfg: NewlyBuiltConfig, pixel_size: float) -> dict[str, float]:
+    px = cfg.in_pixels(pixel_size)
+    return {
+        "max_distance": px.bli_max_distance,
+        "angle_tolerance_deg": cfg.angle_tolerance_deg,
+        "sigma": px.bli_sigma,
+        "min_length": px.bli_min_segment,
+        "max_arm": px.bli_max_arm,
+    }
+
+
+LSD_CELL = 512
+LSD_MARGIN = 32
+
+
+def detect_lattice_segments(
+    src: RasterSource,
+    grid: Grid,
+    *,
+    cfg: NewlyBuiltConfig,
+    value_range: tuple[float, float],
+    min_length: float,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """LSD segments of the whole raster, ``(n, 4)`` float32 ``x1, y1, x2, y2`` in grid pixels.
+
+    LSD is not a local operator (its detection threshold depends on the image size), so it runs on
+    a fixed lattice of ``LSD_CELL`` blocks, each read with a ``LSD_MARGIN`` margin, and a block
+    keeps the segments whose midpoint lies in its cell (ours). The result depends only on the
+    raster, never on how a tool tiles it: tiled BLI equals untiled BLI. Memory grows with the
+    number of segments (16 bytes each), not with the raster's pixels.
+    """
+    progress = progress or NullProgress()
+    found = []
+    cells = [
+        (x, y) for y in range(0, grid.height, LSD_CELL) for x in range(0, grid.width, LSD_CELL)
+    ]
+    for i, (cx, cy) in enumerate(cells):
+        if progress.is_canceled():
+            raise Canceled("Canceled by the user.")
+        cell = Window(cx, cy, min(LSD_CELL, grid.width - cx), min(LSD_CELL, grid.height - cy))
+        win = cell.expand(LSD_MARGIN, grid.width, grid.height)
+        segs = bli_mod.detect_segments(
+            _brightness(src.read(win), cfg), value_range=value_range, min_length=min_length
+        )
+        if len(segs):
+            segs = segs + np.array([win.x, win.y, win.x, win.y], dtype=np.float32)
+            mx = 0.5 * (segs[:, 0] + segs[:, 2])
+            my = 0.5 * (segs[:, 1] + segs[:, 3])
+            own = (
+                (mx >= cell.x)
+                & (mx < cell.x + cell.width)
+                & (my >= cell.y)
+                & (my < cell.y + cell.height)
+            )
+            found.append(segs[own])
+        progress.set_progress(100.0 * (i + 1) / len(cells))
+    return np.concatenate(found).astype(np.float32) if found else np.zeros((0, 4), np.float32)
+
+
+@dataclass(frozen=True)
+class LineSet:
+    """What BLI draws, in whole grid pixels: segments with a perpendicular partner and the corner
+    parallelogram of each pair, rounded once in grid coordinates so every tile draws them alike."""
+
+    segments: np.ndarray  # (n, 4) float64, grid pixels (for the vector output)
+    lines: np.ndarray  # (n, 2, 2) int64
+    quads: np.ndarray  # (m, 4, 2) int64
+    line_box: np.ndarray  # (n, 4) xmin, ymin, xmax, ymax
+    quad_box: np.ndarray  # (m, 4)
+
+    @classmethod
+    def build(
+        cls,
+        segments: np.ndarray,
+        *,
+        max_distance: float,
+        angle_tolerance_deg: float,
+        max_arm: float,
+    ) -> LineSet:
+        """Apply the Line segment Verticality Criterion; keep segments with a partner."""
+        seg = np.asarray(segments, dtype=np.float64).reshape(-1, 4)
+        pairs = bli_mod.perpendicular_pairs(
+            seg, max_distance=max_distance, angle_tolerance_deg=angle_tolerance_deg
+        )
+        kept = seg[np.unique(pairs.ravel())]
+        quads = bli_mod.corner_quads(seg, pairs, max_arm) if len(pairs) else np.zeros((0, 4, 2))
+        lines = np.rint(kept).astype(np.int64).reshape(-1, 2, 2)
+        quads = np.rint(quads).astype(np.int64).reshape(-1, 4, 2)
+
+        def boxes(pts: np.ndarray) -> np.ndarray:
+            if len(pts) == 0:
+                return np.zeros((0, 4), np.int64)
+            return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
+
+        return cls(kept, lines, quads, boxes(lines), boxes(quads))
+
+    def density(self, window: Window, *, sigma: float) -> np.ndarray:
+        """Raw BLI ``(h, w)`` of ``window``: coverage of the primitives blurred by ``sigma``."""
+        blur = int(math.ceil(bli_mod.BLUR_TRUNCATE * sigma)) + 1
+        lo = (window.x - blur, window.y - blur)
+        hi = (window.x + window.width + blur, window.y + window.height + blur)
+
+        def near(box: np.ndarray) -> np.ndarray:
+            return (
+                (box[:, 2] >= lo[0])
+                & (box[:, 3] >= lo[1])
+                & (box[:, 0] <= hi[0])
+                & (box[:, 1] <= hi[1])
+            )
+
+        ln, qn = near(self.line_box), near(self.quad_box)
+        lines, quads = self.lines[ln], self.quads[qn]
+        # The canvas holds every chosen primitive whole: OpenCV rasterizes a clipped line or
+        # polygon from its clipped end, so clipping would make tiles differ.
+        boxes = np.concatenate([self.line_box[ln], self.quad_box[qn]])
+        x0 = min(window.x, int(boxes[:, 0].min())) if len(boxes) else window.x
+        y0 = min(window.y, int(boxes[:, 1].min())) if len(boxes) else window.y
+        x1 = (
+            max(window.x + window.width, int(boxes[:, 2].max()) + 1)
+            if len(boxes)
+            else window.x + window.width
+        )
+        y1 = (
+            max(window.y + window.height, int(boxes[:, 3].max()) + 1)
+            if len(boxes)
+            else window.y + window.height
+        )
+        origin = np.array([x0, y0])
+        canvas = bli_mod.draw_coverage((y1 - y0, x1 - x0), lines - origin, quads - origin)
+        cover = canvas[
+            window.y - y0 : window.y - y0 + window.height,
+            window.x - x0 : window.x - x0 + window.width,
+        ]
+        cover = cover.astype(np.float32)
+        if sigma <= 0:
+            return cover
+        blurred = ndimage.gaussian_filter(
+            cover, sigma=sigma, mode="constant", truncate=bli_mod.BLUR_TRUNCATE
+        )
+        return np.clip(blurred, 0.0, 1.0).astype(np.float32)
+
+
+def bli_stage(
+    image_path: str,
+    out_bli: str,
+    *,
+    out_segments: str | None = None,
+    bands: Sequence[int] | None = None,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    pixel_size: float | None = None,
+    tile: int = 1024,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Stage 3: Building Line Index (METHODS B.5), normalized to [0, 1] with a scale fitted on a
+    sample; optionally the perpendicular segments as a line GeoPackage.
+
+    Segments are detected once for the whole raster (:func:`detect_lattice_segments`) and paired
+    once (LVC), then each tile draws the pairs near it, so tiles equal the untiled result.
+    """
+    progress = progress or NullProgress()
+    src = open_raster(image_path, bands=bands)
+    grid = src.grid
+    gsd = pixel_size_metres(grid, override=pixel_size, progress=progress)
+    params = _bli_params(cfg, gsd)
+    data, valid = decimated_read(src, max_pixels=2_000_000)
+    vr = _range(_brightness(data, cfg)[valid], 1.0, 99.0)
+    segs = detect_lattice_segments(
+        src,
+        grid,
+        cfg=cfg,
+        value_range=vr,
+        min_length=params["min_length"],
+        progress=ScaledProgress(progress, 0, 40),
+    )
+    lines = LineSet.build(
+        segs,
+        max_distance=params["max_distance"],
+        angle_tolerance_deg=cfg.angle_tolerance_deg,
+        max_arm=params["max_arm"],
+    )
+    halo = int(math.ceil(bli_mod.BLUR_TRUNCATE * params["sigma"])) + 2
+
+    def raw(window: Window) -> np.ndarray:
+        return lines.density(window, sigma=params["sigma"])
+
+    sample = []
+    for b in _sample_blocks([src], grid, halo):
+        sample.append(_core(raw(b.window), b)[_core(b.valid, b)])
+    scale = bli_mod.fit_bli_scale(np.concatenate(sample))
+
+    def window(block: Block) -> dict[str, np.ndarray]:
+        dens = raw(block.window)
+        return {
+            "bli": np.where(block.valid, bli_mod.normalize_bli(dens, scale), 0.0).astype(np.float32)
+        }
+
+    written = run_windows(
+        [src],
+        window,
+        [_float_out("bli", out_bli, "BLI")],
+        grid=grid,
+        tile=tile,
+        halo=halo,
+        workers=workers,
+        progress=ScaledProgress(progress, 40, 100),
+    )
+    if len(lines.segments) == 0:
+        progress.warning("No perpendicular line segments were found: BLI is 0 everywhere.")
+    else:
+        progress.info(
+            f"{len(segs)} line segments, {len(lines.segments)} with a perpendicular partner "
+            f"(theta = {cfg.angle_tolerance_deg:g} deg, within {cfg.bli_max_distance_m:g} m)."
+        )
+    if out_segments:
+        written["segments"] = write_segments(out_segments, lines.segments, grid)
+    return written
+
+
+def write_segments(path: str, segments: np.ndarray, grid: Grid) -> str:
+    """Write ``(n, 4)`` pixel segments ``x1, y1, x2, y2`` as map-coordinate lines (GeoPackage)."""
+    from .raster import check_writable, partial_path
+
+    check_writable(path)
+    tmp = partial_path(path)
+    with contextlib.suppress(OSError):
+        Path(tmp).unlink()
+    srs = None
+    if grid.crs_wkt:
+        srs = osr.SpatialReference()
+        srs.ImportFromWkt(grid.crs_wkt)
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(tmp)
+    layer = ds.CreateLayer(Path(path).stem, srs=srs, geom_type=ogr.wkbLineString)
+    layer.CreateField(ogr.FieldDefn("length", ogr.OFTReal))
+    gt = grid.geotransform
+    layer.StartTransaction()
+    for x1, y1, x2, y2 in segments:
+        line = ogr.Geometry(ogr.wkbLineString)
+        for x, y in ((x1, y1), (x2, y2)):
+            line.AddPoint_2D(gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5])
+        feat = ogr.Feature(layer.GetLayerDefn())
+        feat.SetGeometry(line)
+        feat.SetField("length", line.Length())
+        layer.CreateFeature(feat)
+    layer.CommitTransaction()
+    ds = None
+    Path(tmp).replace(path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Building intensity, 5. likelihood
+
+
+def building_intensity_stage(
+    bli_path: str,
+    mbi_path: str,
+    out_bi: str,
+    *,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    tile: int = 1024,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Stage 4: BI = phi BLI + (1 - phi) N(MBI) (METHODS B.6), N fitted on the whole MBI."""
+    progress = progress or NullProgress()
+    pair = align_pair(bli_path, mbi_path, bands_t1=[1], bands_t2=[1], resample="bilinear")
+    mbi_norm = fusion.fit_percentiles(_decimated_values(mbi_path))
+
+    def window(block: Block) -> dict[str, np.ndarray]:
+        mbi_n = fusion.normalize(block.data[1][0], mbi_norm)
+        return {
+            "bi": fusion.building_index(_float(block.data[0][0]), mbi_n, weight=cfg.fusion_weight)
+        }
+
+    return run_windows(
+        [pair.t1, pair.t2],
+        window,
+        [_float_out("bi", out_bi, "building intensity")],
+        grid=pair.grid,
+        tile=tile,
+        progress=progress,
+    )
+
+
+def likelihood_stage(
+    ci_path: str,
+    bi_path: str,
+    out_likelihood: str,
+    out_mask: str,
+    *,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    tile: int = 1024,
+    progress: Progress | None = None,
+) -> tuple[dict[str, str], float | None]:
+    """Stage 5: likelihood L = N(CI) N(BI) (or a weighted sum) and the mask L > threshold, or,
+    with decision-level fusion, Otsu on N(CI) and N(BI) separately then AND (METHODS B.7).
+
+    Returns
+    -------
+    (paths, threshold)
+        The threshold applied to L (None for decision-level fusion).
+    """
+    progress = progress or NullProgress()
+    if cfg.threshold is not None and not 0.0 <= cfg.threshold <= 1.0:
+        raise MssfcError(f"The likelihood threshold must be within [0, 1], got {cfg.threshold}.")
+    pair = align_pair(ci_path, bi_path, bands_t1=[1], bands_t2=[1])
+    ci_src, bi_src = pair.t1, pair.t2
+    ci_s, ok1 = decimated_read(ci_src, max_pixels=2_000_000)
+    bi_s, ok2 = decimated_read(bi_src, max_pixels=2_000_000)
+    ok = ok1 & ok2
+    ci_norm = fusion.fit_percentiles(ci_s[0][ok])
+    bi_norm = fusion.fit_percentiles(bi_s[0][ok])
+    ci_n = fusion.normalize(ci_s[0][ok], ci_norm)
+    bi_n = fusion.normalize(bi_s[0][ok], bi_norm)
+    lik_sample = fusion.likelihood(
+        ci_n, bi_n, mode=cfg.likelihood_mode, weight=cfg.likelihood_weight
+    )
+    threshold: float | None
+    if cfg.fusion == "decision":
+        ci_t, bi_t = fusion.otsu_threshold(ci_n), fusion.otsu_threshold(bi_n)
+        threshold = None
+        progress.info(f"Decision-level fusion: N(CI) > {ci_t:.3f} AND N(BI) > {bi_t:.3f} (Otsu).")
+    else:
+        threshold = (
+            cfg.threshold if cfg.threshold is not None else fusion.otsu_threshold(lik_sample)
+        )
+        how = "given" if cfg.threshold is not None else "Otsu on the likelihood"
+        progress.info(f"Likelihood threshold {threshold:.3f} ({how}).")
+
+    def window(block: Block) -> dict[str, np.ndarray]:
+        c = fusion.normalize(block.data[0][0], ci_norm)
+        b = fusion.normalize(block.data[1][0], bi_norm)
+        lik = fusion.likelihood(c, b, mode=cfg.likelihood_mode, weight=cfg.likelihood_weight)
+        if threshold is None:
+            mask = fusion.decision_fusion(c, b, ci_threshold=ci_t, bi_threshold=bi_t)
+        else:
+            mask = lik > threshold
+        return {"likelihood": lik, "mask": mask.astype(np.uint8)}
+
+    paths = run_windows(
+        [ci_src, bi_src],
+        window,
+        [
+            _float_out("likelihood", out_likelihood, "likelihood"),
+            OutputSpec(
+                "mask", out_mask, dtype="uint8", nodata=MASK_NODATA, band_names=("newly built",)
+            ),
+        ],
+        grid=pair.grid,
+        tile=tile,
+        progress=progress,
+    )
+    return paths, threshold
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Objects
+
+
+def objects_stage(
+    mask_path: str,
+    out_polygons: str | None,
+    *,
+    out_mask: str | None = None,
+    likelihood_path: str | None = None,
+    ci_path: str | None = None,
+    bi_path: str | None = None,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    simplify: float = 0.0,
+    progress: Progress | None = None,
+) -> tuple[str | None, int]:
+    """Stage 6: polygons of the mask, minus those smaller than ``cfg.min_area_m2`` (map units
+    squared) or with GI above ``cfg.max_aspect_ratio`` (METHODS B.8); attributes area, gi and
+    mean likelihood, CI and BI where given."""
+    from .vector import polygons_from_mask
+
+    progress = progress or NullProgress()
+    if out_polygons is None and out_mask is None:
+        return None, 0
+    values = {
+        k: v for k, v in (("likelihood", likelihood_path), ("ci", ci_path), ("bi", bi_path)) if v
+    }
+    target = out_polygons or str(Path(tempfile.mkdtemp(prefix="mssfc_obj_")) / "objects.gpkg")
+    try:
+        path, count = polygons_from_mask(
+            mask_path,
+            target,
+            values=values,
+            simplify=simplify,
+            min_area=cfg.min_area_m2,
+            max_aspect_ratio=cfg.max_aspect_ratio,
+            with_gi=True,
+            filtered_mask_path=out_mask,
+            progress=progress,
+        )
+    finally:
+        if out_polygons is None:
+            shutil.rmtree(Path(target).parent, ignore_errors=True)
+    progress.info(
+        f"{count} objects kept (area >= {cfg.min_area_m2:g} map units squared, GI <= {cfg.max_aspect_ratio:g})."
+    )
+    return (path if out_polygons else None), count
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where ``newlybuilt`` writes; None skips an output."""
+
+    likelihood: str | None = None
+    mask: str | None = None
+    polygons: str | None = None
+
+
+def newlybuilt(
+    t1_path: str,
+    t2_path: str,
+    outputs: Outputs,
+    *,
+    bands_t1: Sequence[int] | None = None,
+    bands_t2: Sequence[int] | None = None,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    pixel_size: float | None = None,
+    tile: int = 1024,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> dict[str, str | float | None]:
+    """The whole unsupervised method: stages 1-6 (``cfg.method == "proposed"``), or a baseline of
+    the seed (OBISFA, SFAMBI, SPETEXMBI) run on the whole image in memory.
+
+    Returns
+    -------
+    dict
+        ``likelihood``, ``mask``, ``polygons`` paths (as requested), ``threshold`` and ``count``.
+    """
+    progress = progress or NullProgress()
+    pair = align_pair(t1_path, t2_path, bands_t1=bands_t1, bands_t2=bands_t2)
+    gsd = pixel_size_metres(pair.grid, override=pixel_size, progress=progress)
+    check_size(pair.grid, cfg, gsd)
+    if cfg.method != "proposed":
+        return _baseline(pair, outputs, cfg, gsd, progress)
+    tmp = Path(tempfile.mkdtemp(prefix="mssfc_newlybuilt_"))
+    try:
+        p = {k: str(tmp / f"{k}.tif") for k in ("ci", "mbi", "bli", "bi", "lik", "raw_mask")}
+        step = [
+            ScaledProgress(progress, a, b)
+            for a, b in ((0, 35), (35, 60), (60, 75), (75, 80), (80, 88), (88, 100))
+        ]
+        t1 = str(t1_path)
+        t2 = str(t2_path)
+        change_intensity_stage(
+            t1,
+            t2,
+            p["ci"],
+            bands_t1=bands_t1,
+            bands_t2=bands_t2,
+            cfg=cfg,
+            tile=tile,
+            workers=workers,
+            progress=step[0],
+        )
+        # T2 on the common grid: the CI raster's grid; stages 2-3 read T2 through the pair VRT.
+        t2_aligned = _aligned_t2(pair, tmp)
+        mbi_stage(
+            t2_aligned,
+            p["mbi"],
+            cfg=cfg,
+            pixel_size=gsd,
+            tile=tile,
+            workers=workers,
+            progress=step[1],
+        )
+        bli_stage(
+            t2_aligned,
+            p["bli"],
+            cfg=cfg,
+            pixel_size=gsd,
+            tile=tile,
+            workers=workers,
+            progress=step[2],
+        )
+        building_intensity_stage(p["bli"], p["mbi"], p["bi"], cfg=cfg, tile=tile, progress=step[3])
+        _, threshold = likelihood_stage(
+            p["ci"],
+            p["bi"],
+            outputs.likelihood or p["lik"],
+            p["raw_mask"],
+            cfg=cfg,
+            tile=tile,
+            progress=step[4],
+        )
+        _, count = objects_stage(
+            p["raw_mask"],
+            outputs.polygons,
+            out_mask=outputs.mask,
+            likelihood_path=outputs.likelihood or p["lik"],
+            ci_path=p["ci"],
+            bi_path=p["bi"],
+            cfg=cfg,
+            progress=step[5],
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "likelihood": outputs.likelihood,
+        "mask": outputs.mask,
+        "polygons": outputs.polygons,
+        "threshold": threshold,
+        "count": count,
+    }
+
+
+def _aligned_t2(pair, folder: Path) -> str:
+    """A path GDAL can open for T2 on the pair's grid (a VRT when warped or cropped)."""
+    from osgeo import gdal
+
+    src = pair.t2
+    path = str(folder / "t2_aligned.vrt")
+    ds = gdal.Translate(path, src.dataset, format="VRT", bandList=list(src.bands))
+    ds = None  # noqa: F841
+    return path
+
+
+def _baseline(
+    pair, outputs: Outputs, cfg: NewlyBuiltConfig, gsd: float, progress: Progress
+) -> dict[str, str | float | None]:
+    """Run a baseline of the seed on the whole pair in memory (they are for comparison)."""
+    grid = pair.grid
+    if grid.width * grid.height > MAX_UNTILED_PIXELS:
+        raise MssfcError(
+            f"The baseline {cfg.method.upper()} runs on the whole image in memory, up to "
+            f"{MAX_UNTILED_PIXELS / 1e6:.0f} megapixels; this pair has "
+            f"{grid.width * grid.height / 1e6:.0f}. Clip the images, or use the proposed method."
+        )
+    progress.info(
+        f"Running the baseline {cfg.method.upper()} on the whole image ({grid.width} x {grid.height})."
+    )
+    block = read_full([pair.t1, pair.t2], grid)
+    res = newlybuilt_untiled(
+        _float(block.data[0]), _float(block.data[1]), block.valid, cfg, pixel_size_m=gsd
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="mssfc_baseline_"))
+    try:
+        valid = block.valid
+        lik = np.where(valid, res["likelihood"], FLOAT_NODATA).astype(np.float32)
+        mask = np.where(valid, res["mask"], MASK_NODATA).astype(np.uint8)
+        lik_path = write_array(
+            outputs.likelihood or str(tmp / "lik.tif"), lik, grid, nodata=FLOAT_NODATA
+        )
+        mask_path = write_array(str(tmp / "mask.tif"), mask, grid, nodata=MASK_NODATA)
+        ci_path = write_array(
+            str(tmp / "ci.tif"),
+            np.where(valid, res["ci"], FLOAT_NODATA).astype(np.float32),
+            grid,
+            nodata=FLOAT_NODATA,
+        )
+        bi_path = write_array(
+            str(tmp / "bi.tif"),
+            np.where(valid, res["bi"], FLOAT_NODATA).astype(np.float32),
+            grid,
+            nodata=FLOAT_NODATA,
+        )
+        _, count = objects_stage(
+            mask_path,
+            outputs.polygons,
+            out_mask=outputs.mask,
+            likelihood_path=lik_path,
+            ci_path=ci_path,
+            bi_path=bi_path,
+            cfg=cfg,
+            progress=progress,
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    thr = float(res["threshold"])
+    return {
+        "likelihood": outputs.likelihood,
+        "mask": outputs.mask,
+        "polygons": outputs.polygons,
+        "threshold": None if math.isnan(thr) else thr,
+        "count": count,
+    }
