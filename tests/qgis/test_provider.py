@@ -13,7 +13,20 @@ import pytest
 from mssfc_qgis.provider import algorithm_classes
 from tests.conftest import REPO
 
-EXPECTED = {"demoscene", "buildingextraction", "changedetection", "newlybuilt_deep", "accuracy"}
+EXPECTED = {
+    "demoscene",
+    "buildingextraction",
+    "changedetection",
+    "newlybuilt_deep",
+    "accuracy",
+    "newlybuilt",
+    "changeintensity",
+    "morphologicalbuildingindex",
+    "buildinglineindex",
+    "buildingintensity",
+    "likelihood",
+    "gifilter",
+}
 
 
 def test_provider_lists_tools(provider):
