@@ -27,7 +27,7 @@ help:
 setup: $(VENV)/.installed
 	@scripts/link_plugin.sh
 	@mkdir -p $(XDG_RUNTIME_DIR) && chmod 700 $(XDG_RUNTIME_DIR)
-	@rm -f $(BUILD)/.plugin-enabled-* && scripts/qgis_process plugins >/dev/null 2>&1 || true
+	@rm -f $(HOME)/.local/share/QGIS/QGIS3/.mssfc_qgis-enabled && scripts/qgis_process plugins >/dev/null 2>&1 || true
 	@echo "Set-up done. Headless: scripts/qgis_process list | grep mssfc"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system-deps.sh
