@@ -359,27 +359,37 @@ def run_blended(
     weight = np.outer(blend_ramp(th, overlap), blend_ramp(tw, overlap))
     tiles = [Window(x, y, tw, th) for y in ys for x in xs]
     outs = _Outputs.create(outputs, grid)
+    groups = [tiles[i : i + batch] for i in range(0, len(tiles), batch)]
+
+    def read(group: list[Window]) -> tuple[list[np.ndarray], np.ndarray]:
+        data = [np.stack([src.read(t) for t in group]) for src in sources]
+        return data, np.stack([_read_valid(sources, t) for t in group])
+
+    # One reader thread prefetches the next batch while the model runs on this one; it is the
+    # only thread that touches the sources (GDAL datasets are not thread-safe).
     try:
-        strip = _Strip(channels, th, grid.width)
-        done = 0
-        for start in range(0, len(tiles), batch):
-            _check_cancel(progress)
-            group = tiles[start : start + batch]
-            data = [np.stack([src.read(t) for t in group]) for src in sources]
-            valid = np.stack([_read_valid(sources, t) for t in group])
-            result = np.asarray(fn(data, valid), dtype=np.float32)
-            if result.shape != (len(group), channels, th, tw):
-                raise MssfcError(
-                    f"Internal error: the model returned {result.shape}, expected "
-                    f"{(len(group), channels, th, tw)}."
-                )
-            for t, res in zip(group, result):
-                if t.y > strip.y0:
-                    strip.flush_until(t.y, sources, outs, finalize)
-                strip.add(res, weight, t)
-            done += len(group)
-            progress.set_progress(100.0 * done / len(tiles))
-        strip.flush_until(grid.height, sources, outs, finalize)
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            strip = _Strip(channels, th, grid.width)
+            done = 0
+            pending = reader.submit(read, groups[0])
+            for k, group in enumerate(groups):
+                _check_cancel(progress)
+                data, valid = pending.result()
+                if k + 1 < len(groups):
+                    pending = reader.submit(read, groups[k + 1])
+                result = np.asarray(fn(data, valid), dtype=np.float32)
+                if result.shape != (len(group), channels, th, tw):
+                    raise MssfcError(
+                        f"Internal error: the model returned {result.shape}, expected "
+                        f"{(len(group), channels, th, tw)}."
+                    )
+                for t, res, ok in zip(group, result, valid):
+                    if t.y > strip.y0:
+                        strip.flush_until(t.y, outs, finalize)
+                    strip.add(res, weight, t, ok)
+                done += len(group)
+                progress.set_progress(100.0 * done / len(tiles))
+            strip.flush_until(grid.height, outs, finalize)
         return outs.commit()
     except BaseException:
         outs.discard()
@@ -392,22 +402,19 @@ class _Strip:
     def __init__(self, channels: int, height: int, width: int) -> None:
         self.acc = np.zeros((channels, height, width), dtype=np.float32)
         self.wsum = np.zeros((height, width), dtype=np.float32)
+        self.valid = np.zeros((height, width), dtype=bool)
         self.y0 = 0
         self.width = width
 
-    def add(self, values: np.ndarray, weight: np.ndarray, t: Window) -> None:
+    def add(self, values: np.ndarray, weight: np.ndarray, t: Window, valid: np.ndarray) -> None:
+        """Accumulate one tile's ``(channels, h, w)`` output weighted by ``weight``."""
         rows = slice(t.y - self.y0, t.y - self.y0 + t.height)
         cols = slice(t.x, t.x + t.width)
         self.acc[:, rows, cols] += values * weight
         self.wsum[rows, cols] += weight
+        self.valid[rows, cols] = valid  # validity belongs to the pixel: every tile agrees
 
-    def flush_until(
-        self,
-        y: int,
-        sources: Sequence[RasterSource],
-        outs: _Outputs,
-        finalize: Finalize,
-    ) -> None:
+    def flush_until(self, y: int, outs: _Outputs, finalize: Finalize) -> None:
         """Write rows ``[y0, y)`` (final: no later tile reaches them) and shift the strip."""
         n = y - self.y0
         if n <= 0:
@@ -418,14 +425,16 @@ class _Strip:
             win = Window(0, self.y0 + r0, self.width, r1 - r0)
             wsum = self.wsum[r0:r1]
             blended = self.acc[:, r0:r1] / np.where(wsum > 0, wsum, 1.0)
-            valid = _read_valid(sources, win) & (wsum > 0)
+            valid = self.valid[r0:r1] & (wsum > 0)
             outs.write(finalize(blended, valid), valid, win)
         keep = max(0, height - n)
         if keep:
             self.acc[:, :keep] = self.acc[:, n:]
             self.wsum[:keep] = self.wsum[n:]
+            self.valid[:keep] = self.valid[n:]
         self.acc[:, keep:] = 0.0
         self.wsum[keep:] = 0.0
+        self.valid[keep:] = False
         self.y0 = y
 
 
