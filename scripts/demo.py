@@ -169,9 +169,10 @@ def main() -> int:
         print(f"{alg_id:<36} {time.perf_counter() - start:6.1f} s  {what}")
         for f in files:
             print(f"    {f}")
-        for key in ("F1", "IOU", "PRECISION", "RECALL"):
+        for key in ("PRECISION", "RECALL", "F1", "IOU"):
             if key in result:
-                print(f"    {key} = {result[key]:.3f}")
+                value = result[key]
+                print(f"    {key} = {'n/a (undefined)' if value is None else f'{value:.3f}'}")
     print(f"all outputs under {out} ({time.perf_counter() - t0:.0f} s)")
     del provider
     app.exitQgis()
