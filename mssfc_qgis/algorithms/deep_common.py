@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
 )
 
 from ..paths import default_model_path
@@ -112,6 +113,43 @@ class DeepAlgorithm(MssfcAlgorithm):
         for p in advanced:
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
+
+    INPUT_T1 = "INPUT_T1"
+    INPUT_T2 = "INPUT_T2"
+    BANDS_T1 = "BANDS_T1"
+    BANDS_T2 = "BANDS_T2"
+
+    def add_pair_inputs(self) -> None:
+        """INPUT_T1, INPUT_T2 and their band choices."""
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.INPUT_T1, self.tr("Image T1 (before)"))
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.INPUT_T2, self.tr("Image T2 (after)"))
+        )
+        self.add_bands(self.BANDS_T1, self.INPUT_T1, "T1 bands for red, green, blue")
+        self.add_bands(self.BANDS_T2, self.INPUT_T2, "T2 bands for red, green, blue")
+
+    def open_pair_inputs(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        model: Any,
+        progress: FeedbackProgress,
+    ) -> tuple[list[Any], Any]:
+        """The aligned T1/T2 sources and their grid; alignment notes go to the log."""
+        from ..core.deep import open_pair
+
+        sources, grid, notes = open_pair(
+            self.raster_source(parameters, self.INPUT_T1, context),
+            self.raster_source(parameters, self.INPUT_T2, context),
+            bands_t1=self.bands(parameters.get(self.BANDS_T1)),
+            bands_t2=self.bands(parameters.get(self.BANDS_T2)),
+            model=model,
+        )
+        for note in notes:
+            progress.warning(note)
+        return sources, grid
 
     def add_bands(self, name: str, parent: str, label: str) -> None:
         """An optional multi-band choice tied to a raster parameter."""

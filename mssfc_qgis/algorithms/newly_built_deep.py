@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterVectorDestination,
     QgsProcessingUtils,
 )
@@ -34,24 +33,13 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
         "mean building probability at T2). MIN_AREA drops smaller polygons." + DEEP_HELP
     )
 
-    INPUT_T1 = "INPUT_T1"
-    INPUT_T2 = "INPUT_T2"
-    BANDS_T1 = "BANDS_T1"
-    BANDS_T2 = "BANDS_T2"
     MIN_AREA = "MIN_AREA"
     OUTPUT_LIKELIHOOD = "OUTPUT_LIKELIHOOD"
     OUTPUT_MASK = "OUTPUT_MASK"
     OUTPUT_POLYGONS = "OUTPUT_POLYGONS"
 
     def define(self, config: dict[str, Any]) -> None:  # noqa: D102
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(self.INPUT_T1, self.tr("Image T1 (before)"))
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(self.INPUT_T2, self.tr("Image T2 (after)"))
-        )
-        self.add_bands(self.BANDS_T1, self.INPUT_T1, "T1 bands for red, green, blue")
-        self.add_bands(self.BANDS_T2, self.INPUT_T2, "T2 bands for red, green, blue")
+        self.add_pair_inputs()
         self.add_model_parameters()
         self.add_simplify()
         self.addParameter(
@@ -84,18 +72,10 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
     def execute(  # noqa: D102
         self, parameters: dict[str, Any], context: QgsProcessingContext, progress: FeedbackProgress
     ) -> dict[str, Any]:
-        from ..core.deep import open_pair, run_inference
+        from ..core.deep import run_inference
 
         model, options = self.load(parameters, context, progress)
-        sources, grid, notes = open_pair(
-            self.raster_source(parameters, self.INPUT_T1, context),
-            self.raster_source(parameters, self.INPUT_T2, context),
-            bands_t1=self.bands(parameters.get(self.BANDS_T1)),
-            bands_t2=self.bands(parameters.get(self.BANDS_T2)),
-            model=model,
-        )
-        for note in notes:
-            progress.warning(note)
+        sources, grid = self.open_pair_inputs(parameters, context, model, progress)
         tmp = QgsProcessingUtils.generateTempFilename
         like = self.output_path(parameters, self.OUTPUT_LIKELIHOOD, context) or tmp("like.tif")
         mask = self.output_path(parameters, self.OUTPUT_MASK, context) or tmp("new.tif")
