@@ -185,6 +185,15 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         path = self.parameterAsOutputLayer(parameters, name, context)
         return path or None
 
+    def required_output(
+        self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+    ) -> str:
+        """Destination path of a mandatory output parameter."""
+        path = self.output_path(parameters, name, context)
+        if not path:
+            raise QgsProcessingException(self.tr("No destination was given for {}.").format(name))
+        return path
+
     def style(self, context: QgsProcessingContext, path: str | None, style: str) -> None:
         """Apply ``resources/styles/<style>.qml`` when ``path`` is loaded into the project."""
         if path and context.willLoadLayerOnCompletion(path):

@@ -69,7 +69,7 @@ class BliAlgorithm(MssfcAlgorithm):
     ) -> dict[str, Any]:
         from ..core.newlybuilt import bli_stage
 
-        out = self.output_path(parameters, self.OUTPUT, context)
+        out = self.required_output(parameters, self.OUTPUT, context)
         segs = self.output_path(parameters, self.OUTPUT_SEGMENTS, context)
         written = bli_stage(
             self.raster_source(parameters, self.INPUT, context),

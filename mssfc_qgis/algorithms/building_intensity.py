@@ -46,7 +46,7 @@ class BuildingIntensityAlgorithm(MssfcAlgorithm):
     ) -> dict[str, Any]:
         from ..core.newlybuilt import building_intensity_stage
 
-        out = self.output_path(parameters, self.OUTPUT, context)
+        out = self.required_output(parameters, self.OUTPUT, context)
         written = building_intensity_stage(
             self.raster_source(parameters, self.INPUT_BLI, context),
             self.raster_source(parameters, self.INPUT_MBI, context),

@@ -80,7 +80,7 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
     ) -> dict[str, Any]:
         from ..core.newlybuilt import change_intensity_stage
 
-        out = self.output_path(parameters, self.OUTPUT, context)
+        out = self.required_output(parameters, self.OUTPUT, context)
         comps = self.output_path(parameters, self.OUTPUT_COMPONENTS, context)
         written = change_intensity_stage(
             self.raster_source(parameters, self.INPUT_T1, context),

@@ -61,8 +61,8 @@ class LikelihoodAlgorithm(MssfcAlgorithm):
     ) -> dict[str, Any]:
         from ..core.newlybuilt import likelihood_stage
 
-        lik = self.output_path(parameters, self.OUTPUT_LIKELIHOOD, context)
-        mask = self.output_path(parameters, self.OUTPUT_MASK, context)
+        lik = self.required_output(parameters, self.OUTPUT_LIKELIHOOD, context)
+        mask = self.required_output(parameters, self.OUTPUT_MASK, context)
         written, threshold = likelihood_stage(
             self.raster_source(parameters, self.INPUT_CI, context),
             self.raster_source(parameters, self.INPUT_BI, context),

@@ -61,7 +61,7 @@ class MbiAlgorithm(MssfcAlgorithm):
     ) -> dict[str, Any]:
         from ..core.newlybuilt import mbi_stage
 
-        out = self.output_path(parameters, self.OUTPUT, context)
+        out = self.required_output(parameters, self.OUTPUT, context)
         written = mbi_stage(
             self.raster_source(parameters, self.INPUT, context),
             out,

@@ -275,11 +275,13 @@ def _accumulate(
     iou_threshold: float,
     progress: Progress,
 ) -> Assessment:
-    state = {
-        "conf": Confusion(),
-        "objects": ObjectCounts(),
-        "curve": None,
-    }
+    @dataclass
+    class State:
+        conf: Confusion = field(default_factory=Confusion)
+        objects: ObjectCounts = field(default_factory=ObjectCounts)
+        curve: ThresholdCurve | None = None
+
+    state = State()
     per_tile: dict[str, Confusion] = {}
 
     def fn(b: Block) -> dict[str, np.ndarray]:
@@ -290,14 +292,14 @@ def _accumulate(
             valid &= b.data[2][0] != 0
         pos = _positive(pred, probability=probability, threshold=threshold)
         conf = confusion(pos, ref, valid=valid)
-        state["conf"] = state["conf"] + conf
+        state.conf = state.conf + conf
         per_tile[f"r{b.core.y // block}c{b.core.x // block}"] = conf
-        state["objects"] = state["objects"] + object_matches(
+        state.objects = state.objects + object_matches(
             pos, ref, valid=valid, iou_threshold=iou_threshold
         )
         if probability:
             curve = threshold_curve(np.where(valid, pred, 0.0), ref, valid=valid)
-            state["curve"] = curve if state["curve"] is None else state["curve"] + curve
+            state.curve = curve if state.curve is None else state.curve + curve
         return {"errors": error_map(pos, ref, valid=valid)}
 
     if out_errors:
@@ -330,8 +332,8 @@ def _accumulate(
             fn(Block([s.read(win) for s in sources], valid, win, win))
             progress.set_progress(100.0 * (i + 1) / len(wins))
     return Assessment(
-        confusion=state["conf"],  # type: ignore[arg-type]
+        confusion=state.conf,
         per_tile=per_tile,
-        objects=state["objects"],  # type: ignore[arg-type]
-        curve=state["curve"],  # type: ignore[arg-type]
+        objects=state.objects,
+        curve=state.curve,
     )
