@@ -235,9 +235,8 @@ class OnnxModel:
         m = self.metadata.size_multiple
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
-            mode = "reflect" if h > ph and w > pw else "symmetric"
-            if h <= ph // 2 or w <= pw // 2:
-                mode = "edge"
+            # numpy reflects repeatedly when the pad exceeds the size; one pixel can only repeat
+            mode = "reflect" if min(h, w) > 1 else "edge"
             pad = ((0, 0), (0, 0), (0, ph), (0, pw))
             t1 = np.pad(t1, pad, mode=mode)
             t2 = np.pad(t2, pad, mode=mode)

@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tile-overlap", type=int, default=64)
     parser.add_argument("--training-data", default=None, help="summary stored in the metadata")
     parser.add_argument("--threshold", type=float, default=0.5, help="default threshold, all heads")
+    parser.add_argument("--building-threshold", type=float, help="overrides --threshold (T1, T2)")
+    parser.add_argument("--change-threshold", type=float, help="overrides --threshold (change)")
     args = parser.parse_args(argv)
     model, state = load_checkpoint(args.checkpoint)
     tc = state.get("train_config", {})
@@ -158,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         summary = tc.get("notes") or ", ".join(
             f"{s.get('kind')}:{Path(str(s.get('root'))).name}" for s in tc.get("sources", [])
         )
+    building = args.threshold if args.building_threshold is None else args.building_threshold
+    change = args.threshold if args.change_threshold is None else args.change_threshold
+    thresholds = {"building_t1": building, "building_t2": building, "change": change}
     meta = build_metadata(
         preset=state.get("preset", tc.get("preset", "custom")),
         mean=tuple(tc.get("mean", DEFAULT_MEAN)),
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         resolution_m=float(tc.get("resolution_m", 0.5)),
         tile_size=args.tile_size,
         tile_overlap=args.tile_overlap,
-        thresholds=dict.fromkeys(HEADS, args.threshold),
+        thresholds=thresholds,
         training_data=summary,
         extra={"training_steps": str(state.get("step", "")), "epochs": str(state.get("epoch", ""))},
     )

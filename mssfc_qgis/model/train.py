@@ -49,7 +49,9 @@ class TrainConfig:
     weight_decay: float = 5e-4
     optimizer: str = "adam"
     warmup_steps: int = 100
-    schedule: str = "cosine"
+    schedule: str = (
+        "cosine"  # "constant", "cosine" (over steps) or "cosine_time" (over max_minutes)
+    )
     head_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
     augment: dict[str, Any] = field(default_factory=dict)
     mean: tuple[float, ...] = DEFAULT_MEAN
@@ -141,12 +143,17 @@ def evaluate(
     return out
 
 
-def _lr_factor(cfg: TrainConfig, step: int, total: int) -> float:
+def _lr_factor(cfg: TrainConfig, step: int, total: int, elapsed_s: float = 0.0) -> float:
+    """Linear warm-up, then ``constant``, ``cosine`` over the planned steps, or ``cosine_time``
+    over ``max_minutes`` of wall time (for runs bounded by a time budget)."""
     if step < cfg.warmup_steps:
         return (step + 1) / cfg.warmup_steps
     if cfg.schedule == "constant":
         return 1.0
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps))
+    if cfg.schedule == "cosine_time" and cfg.max_minutes:
+        progress = min(1.0, elapsed_s / (cfg.max_minutes * 60))
+    else:
+        progress = min(1.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps))
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
@@ -245,7 +252,7 @@ def train(cfg: TrainConfig, *, log=print) -> Path:
         tick = time.time()
         for batch in loader:
             for group in optimizer.param_groups:
-                group["lr"] = cfg.lr * _lr_factor(cfg, step, total_steps)
+                group["lr"] = cfg.lr * _lr_factor(cfg, step, total_steps, elapsed())
             t1, t2 = batch["t1"].to(device), batch["t2"].to(device)
             target, has = batch["target"].to(device), batch["has_label"].to(device)
             with torch.autocast(device.type, enabled=use_amp):
