@@ -21,11 +21,13 @@ def build() -> object:
     from qgis.core import (
         QgsProcessingModelAlgorithm,
         QgsProcessingModelChildAlgorithm,
-        QgsProcessingModelChildParameterSource as Src,
         QgsProcessingModelOutput,
         QgsProcessingModelParameter,
         QgsProcessingParameterNumber,
         QgsProcessingParameterRasterLayer,
+    )
+    from qgis.core import (
+        QgsProcessingModelChildParameterSource as Src,
     )
     from qgis.PyQt.QtCore import QPointF
 

@@ -23,7 +23,9 @@ import contextlib
 import math
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +185,12 @@ def fit_change(
     t1: RasterSource, t2: RasterSource, grid: Grid, cfg: NewlyBuiltConfig
 ) -> ChangeStats:
     """Fit ISFA (spectral and textural) and the two normalizations on sample windows."""
+    return _fit_change(t1, t2, grid, cfg, workers=1)
+
+
+def _fit_change(
+    t1: RasterSource, t2: RasterSource, grid: Grid, cfg: NewlyBuiltConfig, *, workers: int
+) -> ChangeStats:
     halo = texture.texture_halo(cfg.texture_window)
     blocks = _sample_blocks([t1, t2], grid, halo)
     bright = np.concatenate(
@@ -201,13 +209,18 @@ def fit_change(
     per_block = max(1000, cfg.max_samples // len(blocks))
     xs, ys, gxs, gys = [], [], [], []
     feats = []
-    for b in blocks:
+    # the sample textures are most of the fitting time: run them in the stage's threads
+    jobs = [(b.data[i], b.valid) for b in blocks for i in (0, 1)]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        textures = list(
+            pool.map(lambda job: _texture(_brightness(job[0], cfg), job[1], trange, cfg), jobs)
+        )
+    for n, b in enumerate(blocks):
         a1, a2 = _float(b.data[0]), _float(b.data[1])
         x, y = isfa.sample_pixel_pairs(a1, a2, b.valid, max_samples=per_block, seed=cfg.seed)
         xs.append(x)
         ys.append(y)
-        g1 = _texture(_brightness(b.data[0], cfg), b.valid, trange, cfg)
-        g2 = _texture(_brightness(b.data[1], cfg), b.valid, trange, cfg)
+        g1, g2 = textures[2 * n], textures[2 * n + 1]
         feats.append((a1, a2, g1, g2))
         gx, gy = isfa.sample_pixel_pairs(g1, g2, b.valid, max_samples=per_block, seed=cfg.seed)
         gxs.append(gx)
@@ -268,7 +281,7 @@ def change_intensity_stage(
     for note in pair.notes:
         progress.warning(note)
     progress.info(_brightness_note(pair.t1, cfg))
-    stats = fit_change(pair.t1, pair.t2, pair.grid, cfg)
+    stats = _fit_change(pair.t1, pair.t2, pair.grid, cfg, workers=workers)
     progress.info(
         f"ISFA fitted on a sample: spectral {stats.spectral.n_iter} iterations, texture "
         f"{stats.textural.n_iter} iterations."
@@ -403,31 +416,82 @@ def detect_lattice_segments(
     raster, never on how a tool tiles it: tiled BLI equals untiled BLI. Memory grows with the
     number of segments (16 bytes each), not with the raster's pixels.
     """
+    return _detect_lattice_segments(
+        src,
+        grid,
+        cfg=cfg,
+        value_range=value_range,
+        min_length=min_length,
+        workers=1,
+        progress=progress,
+    )
+
+
+def _detect_lattice_segments(
+    src: RasterSource,
+    grid: Grid,
+    *,
+    cfg: NewlyBuiltConfig,
+    value_range: tuple[float, float],
+    min_length: float,
+    workers: int,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """:func:`detect_lattice_segments` with the cells detected in ``workers`` threads (read on
+    the calling thread, as GDAL requires; results kept in cell order)."""
     progress = progress or NullProgress()
-    found = []
     cells = [
         (x, y) for y in range(0, grid.height, LSD_CELL) for x in range(0, grid.width, LSD_CELL)
     ]
-    for i, (cx, cy) in enumerate(cells):
-        if progress.is_canceled():
-            raise Canceled("Canceled by the user.")
-        cell = Window(cx, cy, min(LSD_CELL, grid.width - cx), min(LSD_CELL, grid.height - cy))
-        win = cell.expand(LSD_MARGIN, grid.width, grid.height)
+
+    def detect(data: np.ndarray, win: Window, cell: Window) -> np.ndarray:
         segs = bli_mod.detect_segments(
-            _brightness(src.read(win), cfg), value_range=value_range, min_length=min_length
+            _brightness(data, cfg), value_range=value_range, min_length=min_length
         )
+        if len(segs) == 0:
+            return segs
+        segs = segs + np.array([win.x, win.y, win.x, win.y], dtype=np.float32)
+        mx = 0.5 * (segs[:, 0] + segs[:, 2])
+        my = 0.5 * (segs[:, 1] + segs[:, 3])
+        own = (
+            (mx >= cell.x)
+            & (mx < cell.x + cell.width)
+            & (my >= cell.y)
+            & (my < cell.y + cell.height)
+        )
+        return segs[own]
+
+    found: list[np.ndarray] = []
+    pending: deque[Future[np.ndarray]] = deque()
+
+    done = 0
+
+    def collect() -> None:
+        nonlocal done
+        segs = pending.popleft().result()
         if len(segs):
-            segs = segs + np.array([win.x, win.y, win.x, win.y], dtype=np.float32)
-            mx = 0.5 * (segs[:, 0] + segs[:, 2])
-            my = 0.5 * (segs[:, 1] + segs[:, 3])
-            own = (
-                (mx >= cell.x)
-                & (mx < cell.x + cell.width)
-                & (my >= cell.y)
-                & (my < cell.y + cell.height)
-            )
-            found.append(segs[own])
-        progress.set_progress(100.0 * (i + 1) / len(cells))
+            found.append(segs)
+        done += 1
+        progress.set_progress(100.0 * done / len(cells))
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        try:
+            for cx, cy in cells:
+                if progress.is_canceled():
+                    raise Canceled("Canceled by the user.")
+                cell = Window(
+                    cx, cy, min(LSD_CELL, grid.width - cx), min(LSD_CELL, grid.height - cy)
+                )
+                win = cell.expand(LSD_MARGIN, grid.width, grid.height)
+                pending.append(pool.submit(detect, src.read(win), win, cell))
+                while len(pending) > max(1, workers):
+                    collect()
+            while pending:
+                collect()
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
     return np.concatenate(found).astype(np.float32) if found else np.zeros((0, 4), np.float32)
 
 
@@ -539,12 +603,13 @@ def bli_stage(
     params = _bli_params(cfg, gsd)
     data, valid = decimated_read(src, max_pixels=2_000_000)
     vr = _range(_brightness(data, cfg)[valid], 1.0, 99.0)
-    segs = detect_lattice_segments(
+    segs = _detect_lattice_segments(
         src,
         grid,
         cfg=cfg,
         value_range=vr,
         min_length=params["min_length"],
+        workers=workers,
         progress=ScaledProgress(progress, 0, 40),
     )
     lines = LineSet.build(

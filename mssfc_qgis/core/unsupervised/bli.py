@@ -171,7 +171,9 @@ def perpendicular_pairs(
         return np.zeros((0, 2), np.int64)
     i, j = owner[close[:, 0]], owner[close[:, 1]]
     keep = i != j
-    pairs = np.unique(np.sort(np.stack([i[keep], j[keep]], axis=1), axis=1), axis=0)
+    # unique (min, max) index pairs, sorted, through one int64 key (np.unique(axis=0) is slow)
+    key = np.unique(np.minimum(i[keep], j[keep]) * len(seg) + np.maximum(i[keep], j[keep]))
+    pairs = np.stack([key // len(seg), key % len(seg)], axis=1)
     if pairs.size == 0:
         return np.zeros((0, 2), np.int64)
     theta = np.degrees(np.arctan2(seg[:, 3] - seg[:, 1], seg[:, 2] - seg[:, 0])) % 180.0

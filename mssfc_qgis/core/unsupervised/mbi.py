@@ -159,6 +159,55 @@ def reconstruct_by_dilation(
     if marker.shape != mask.shape or marker.dtype != mask.dtype:
         raise MssfcError("marker and mask must have the same shape and dtype.")
     current = np.minimum(marker, mask)
+    if current.ndim != 2 or current.size == 0:
+        return _reconstruct_plain(current, mask, radius)
+    h, w = current.shape
+    # Reconstruction only raises values, and a pixel changes in a step only next to a pixel that
+    # changed in the previous one: after a block of steps whose changes lie in a box, the next
+    # block can change only that box grown by the block length. Steps run on that box (plus one
+    # row and column of fixed neighbours) only: the same result, with less work as it settles.
+    y0, y1, x0, x1 = 0, h, 0, w
+    done = 0
+    limit = radius if radius is not None else np.iinfo(np.int64).max
+    while done < limit:
+        block = int(min(_CHECK_EVERY, limit - done))
+        ya, yb, xa, xb = max(0, y0 - 1), min(h, y1 + 1), max(0, x0 - 1), min(w, x1 + 1)
+        cur = current[ya:yb, xa:xb]
+        msk = mask[ya:yb, xa:xb]
+        before = cur.copy()
+        work, scratch = cur.copy(), np.empty_like(cur)
+        for _ in range(block):
+            cv2.dilate(work, _KERNEL3, dst=scratch)
+            cv2.min(scratch, msk, dst=scratch)
+            # the frame outside the box does not change (its own neighbours lie outside the box)
+            if ya < y0:
+                scratch[0] = work[0]
+            if yb > y1:
+                scratch[-1] = work[-1]
+            if xa < x0:
+                scratch[:, 0] = work[:, 0]
+            if xb > x1:
+                scratch[:, -1] = work[:, -1]
+            work, scratch = scratch, work
+        done += block
+        changed = work != before
+        rows = np.flatnonzero(changed.any(axis=1))
+        cur[...] = work
+        if rows.size == 0:  # fixed point: more steps change nothing
+            break
+        cols = np.flatnonzero(changed.any(axis=0))
+        y0, y1 = (
+            max(0, ya + int(rows[0]) - _CHECK_EVERY),
+            min(h, ya + int(rows[-1]) + 1 + _CHECK_EVERY),
+        )
+        x0, x1 = (
+            max(0, xa + int(cols[0]) - _CHECK_EVERY),
+            min(w, xa + int(cols[-1]) + 1 + _CHECK_EVERY),
+        )
+    return current
+
+
+def _reconstruct_plain(current: np.ndarray, mask: np.ndarray, radius: int | None) -> np.ndarray:
     scratch = np.empty_like(current)
     before = np.empty_like(current)
     done = 0
