@@ -236,7 +236,7 @@ class OnnxModel:
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             # numpy reflects repeatedly when the pad exceeds the size; one pixel can only repeat
-            mode = "reflect" if min(h, w) > 1 else "edge"
+            mode: Literal["reflect", "edge"] = "reflect" if min(h, w) > 1 else "edge"
             pad = ((0, 0), (0, 0), (0, ph), (0, pw))
             t1 = np.pad(t1, pad, mode=mode)
             t2 = np.pad(t2, pad, mode=mode)

@@ -219,9 +219,9 @@ def draw_coverage(shape: tuple[int, int], lines: np.ndarray, quads: np.ndarray) 
     # one call per quad: fillPoly with many polygons applies even-odd, so overlapping corners of
     # one roof would cancel
     for quad in np.asarray(quads, dtype=np.int32):
-        cv2.fillConvexPoly(raster, quad, 1)
+        cv2.fillConvexPoly(raster, quad, 1)  # type: ignore[call-overload]
     if len(lines):
-        cv2.polylines(raster, list(np.asarray(lines, dtype=np.int32)), False, 1)
+        cv2.polylines(raster, list(np.asarray(lines, dtype=np.int32)), False, 1)  # type: ignore[call-overload]
     return raster
 
 
@@ -287,9 +287,8 @@ def building_line_index(
     kept = np.unique(pairs.ravel())
     remap = np.full(len(seg), -1, np.int64)
     remap[kept] = np.arange(len(kept))
-    return line_density(
-        np.shape(brightness), seg[kept], sigma=sigma, pairs=remap[pairs], max_arm=max_arm
-    )
+    h, w = np.shape(brightness)
+    return line_density((h, w), seg[kept], sigma=sigma, pairs=remap[pairs], max_arm=max_arm)
 
 
 @dataclass(frozen=True)
