@@ -183,7 +183,7 @@ def zonal_means(
         ids_ds.SetGeoTransform(list(grid.window_geotransform(win)))
         ids_band = ids_ds.GetRasterBand(1)
         ids_band.Fill(-1)
-        gdal.RasterizeLayer(ids_ds, [1], layer, options=["ATTRIBUTE=pid"])
+        _rasterize(ids_ds, layer, options=["ATTRIBUTE=pid"])
         ids = ids_band.ReadAsArray().ravel() + 1  # -1 (no polygon) -> bin 0
         for name, src in values.items():
             v = src.read(win)[0].astype(np.float64).ravel()
@@ -198,6 +198,19 @@ def zonal_means(
             means = sums[name] / counts[name]
         out[name] = means[polys.fids + 1]
     return out
+
+
+def _rasterize(ds: gdal.Dataset, layer: ogr.Layer, **kwargs: object) -> None:
+    """``gdal.RasterizeLayer`` on band 1; without a CRS (pixel-unit rasters) GDAL's warning that
+    it assumes matching coordinate systems is expected, so it is silenced."""
+    quiet = layer.GetSpatialRef() is None
+    if quiet:
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        gdal.RasterizeLayer(ds, [1], layer, **kwargs)
+    finally:
+        if quiet:
+            gdal.PopErrorHandler()
 
 
 def _window_bounds(grid: Grid, win: Window) -> tuple[float, float, float, float]:
@@ -374,7 +387,7 @@ def rasterize_kept(
                 raise Canceled("Canceled by the user.")
             ds = mem_drv.Create("", win.width, win.height, 1, gdal.GDT_Byte)
             ds.SetGeoTransform(list(grid.window_geotransform(win)))
-            gdal.RasterizeLayer(ds, [1], kl, burn_values=[1])
+            _rasterize(ds, kl, burn_values=[1])
             band = ds.GetRasterBand(1)
             arr = band.ReadAsArray()
             if valid is not None:
