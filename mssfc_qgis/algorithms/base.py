@@ -11,6 +11,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterBand,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
@@ -193,6 +194,14 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         if not path:
             raise QgsProcessingException(self.tr("No destination was given for {}.").format(name))
         return path
+
+    def add_bands(self, name: str, parent: str, label: str) -> None:
+        """An optional multi-band choice tied to the raster parameter ``parent``."""
+        self.addParameter(
+            QgsProcessingParameterBand(
+                name, self.tr(label), None, parent, optional=True, allowMultiple=True
+            )
+        )
 
     def style(self, context: QgsProcessingContext, path: str | None, style: str) -> None:
         """Apply ``resources/styles/<style>.qml`` when ``path`` is loaded into the project."""

@@ -6,7 +6,6 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingParameterBand,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterVectorDestination,
@@ -42,16 +41,7 @@ class BliAlgorithm(MssfcAlgorithm):
 
     def define(self, config: dict[str, Any]) -> None:  # noqa: D102
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Image (T2)")))
-        self.addParameter(
-            QgsProcessingParameterBand(
-                self.BANDS,
-                self.tr("Visible bands (default: all)"),
-                None,
-                self.INPUT,
-                optional=True,
-                allowMultiple=True,
-            )
-        )
+        self.add_bands(self.BANDS, self.INPUT, "Visible bands (default: all)")
         add_params(self, ("ANGLE_TOLERANCE", "LINE_DISTANCE", "MBI_MAX_LENGTH"))
         add_pixel_size(self)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("BLI")))

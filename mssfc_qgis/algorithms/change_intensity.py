@@ -6,7 +6,6 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingParameterBand,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
 )
@@ -51,17 +50,8 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.INPUT_T2, self.tr("Image T2 (after)"))
         )
-        for name, parent in ((self.BANDS_T1, self.INPUT_T1), (self.BANDS_T2, self.INPUT_T2)):
-            self.addParameter(
-                QgsProcessingParameterBand(
-                    name,
-                    self.tr(f"{name.replace('_', ' ').title()} (default: all)"),
-                    None,
-                    parent,
-                    optional=True,
-                    allowMultiple=True,
-                )
-            )
+        self.add_bands(self.BANDS_T1, self.INPUT_T1, "T1 bands (default: all)")
+        self.add_bands(self.BANDS_T2, self.INPUT_T2, "T2 bands (default: all)")
         add_params(self, ("CI_WEIGHT", "TEXTURE_WINDOW"))
         self.addParameter(
             QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Change intensity"))

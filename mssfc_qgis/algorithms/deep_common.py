@@ -9,7 +9,6 @@ from typing import Any
 from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
-    QgsProcessingParameterBand,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -150,14 +149,6 @@ class DeepAlgorithm(MssfcAlgorithm):
         for note in notes:
             progress.warning(note)
         return sources, grid
-
-    def add_bands(self, name: str, parent: str, label: str) -> None:
-        """An optional multi-band choice tied to a raster parameter."""
-        self.addParameter(
-            QgsProcessingParameterBand(
-                name, self.tr(label), None, parent, optional=True, allowMultiple=True
-            )
-        )
 
     def add_simplify(self) -> None:
         """SIMPLIFY tolerance for polygons."""

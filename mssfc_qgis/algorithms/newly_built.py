@@ -7,7 +7,6 @@ from typing import Any
 from qgis.core import (
     QgsProcessingContext,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterBand,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterVectorDestination,
@@ -57,16 +56,7 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.INPUT_T2, self.tr("Image T2 (after)"))
         )
-        self.addParameter(
-            QgsProcessingParameterBand(
-                self.BANDS,
-                self.tr("Bands (both dates; default: all)"),
-                None,
-                self.INPUT_T1,
-                optional=True,
-                allowMultiple=True,
-            )
-        )
+        self.add_bands(self.BANDS, self.INPUT_T1, "Bands (both dates; default: all)")
         add_params(
             self,
             (

@@ -35,15 +35,17 @@ def test_zip_installs_into_clean_profile(tmp_path):
         QGIS_PLUGINPATH=str(plugins),
         PYTHONPATH=sysconfig.get_paths()["purelib"],
         XDG_RUNTIME_DIR=str(tmp_path / "xdg"),
+        QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "clean-profile"),  # a profile nothing touched
     )
     (tmp_path / "xdg").mkdir(mode=0o700)
-    subprocess.run(
+    enable = subprocess.run(
         ["qgis_process.bin", "plugins", "enable", "mssfc_qgis"],
         env=env,
         capture_output=True,
-        check=True,
+        text=True,
         timeout=120,
     )
+    assert enable.returncode == 0, enable.stdout[-1500:] + enable.stderr[-1500:]
     out = subprocess.run(
         ["qgis_process.bin", "list"], env=env, capture_output=True, text=True, timeout=120
     )
