@@ -396,6 +396,9 @@ def run_blended(
         raise
 
 
+FLUSH_COLUMNS = 2048
+
+
 class _Strip:
     """Weighted accumulator for one row of tiles: rows ``[y0, y0 + height)`` of the raster."""
 
@@ -420,12 +423,13 @@ class _Strip:
         if n <= 0:
             return
         height = self.acc.shape[1]
-        for r0 in range(0, n, height):
-            r1 = min(n, r0 + height)
-            win = Window(0, self.y0 + r0, self.width, r1 - r0)
-            wsum = self.wsum[r0:r1]
-            blended = self.acc[:, r0:r1] / np.where(wsum > 0, wsum, 1.0)
-            valid = self.valid[r0:r1] & (wsum > 0)
+        # column chunks keep the temporaries of `finalize` bounded whatever the raster's width
+        for c0 in range(0, self.width, FLUSH_COLUMNS):
+            c1 = min(self.width, c0 + FLUSH_COLUMNS)
+            win = Window(c0, self.y0, c1 - c0, n)
+            wsum = self.wsum[:n, c0:c1]
+            blended = self.acc[:, :n, c0:c1] / np.where(wsum > 0, wsum, 1.0)
+            valid = self.valid[:n, c0:c1] & (wsum > 0)
             outs.write(finalize(blended, valid), valid, win)
         keep = max(0, height - n)
         if keep:

@@ -79,7 +79,11 @@ def test_georeferencing_and_nodata_survive(tmp_path, rng):
     np.testing.assert_allclose(res[0, :10], data[:, :10].mean(axis=0), rtol=1e-6)
 
 
-def test_blending_pointwise_equals_untiled(tmp_path, rng):
+@pytest.mark.parametrize("flush_columns", [2048, 37])
+def test_blending_pointwise_equals_untiled(tmp_path, rng, monkeypatch, flush_columns):
+    from mssfc_qgis.core import engine
+
+    monkeypatch.setattr(engine, "FLUSH_COLUMNS", flush_columns)
     data = rng.integers(0, 255, size=(3, 150, 230)).astype(np.uint8)
     src = open_raster(_write(tmp_path, "in.tif", data))
     out = str(tmp_path / "p.tif")
