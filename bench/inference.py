@@ -120,7 +120,7 @@ def run_child(args: argparse.Namespace, pair: tuple[str, str], *, bare: bool) ->
     ]
     if bare:
         cmd.append("--bare")
-    env = dict(os.environ, GDAL_CACHEMAX="64")
+    env = dict(os.environ, GDAL_CACHEMAX="32")  # as in bench/engine.py
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
