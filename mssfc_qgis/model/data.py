@@ -484,11 +484,36 @@ def validation_samples(
     return out
 
 
+def load_demo(
+    root: Path, *, seeds: Sequence[int] = tuple(range(100, 140)), size: int = 512
+) -> list[Item]:
+    """Synthetic bi-temporal scenes of the project's demo generator
+    (:mod:`mssfc_qgis.core.demo_scene`): real change pairs with both building masks, seasonal and
+    illumination differences and misregistration. ``root`` is unused (they are generated).
+    Seed 0 is the ``make demo`` scene: keep it out of training."""
+    from ..core.demo_scene import make_scene_arrays
+
+    items = []
+    for seed in seeds:
+        sc = make_scene_arrays(seed=int(seed), size=size)
+        items.append(
+            Item(
+                name=f"demo_{seed}",
+                t1=np.ascontiguousarray(np.moveaxis(sc.t1[:3], 0, -1)),
+                t2=np.ascontiguousarray(np.moveaxis(sc.t2[:3], 0, -1)),
+                building_t1=sc.buildings_t1.astype(np.uint8),
+                building_t2=sc.buildings_t2.astype(np.uint8),
+                change=sc.change.astype(np.uint8),
+            )
+        )
+    return items
+
+
 def load_source(spec: dict) -> list[Item]:
     """Items of one data source described by a config entry, e.g.
     ``{"kind": "levir", "root": "../shared/data/levir-cd-256", "exclude_list": "list/demo.txt"}``.
 
-    Keys: ``kind`` (levir, whu, dubai, bandon), ``root``, and the loader's keywords; ``exclude_list``
+    Keys: ``kind`` (levir, whu, dubai, bandon, demo), ``root``, and the loader's keywords; ``exclude_list``
     / ``include_list`` name files (relative to ``root``) of names to leave out / keep.
     """
     spec = dict(spec)
@@ -502,7 +527,13 @@ def load_source(spec: dict) -> list[Item]:
     if "scale" in spec:
         s = spec["scale"]
         spec["scale"] = (float(s), float(s)) if np.isscalar(s) else (float(s[0]), float(s[1]))
-    loaders = {"levir": load_levir, "whu": load_whu, "dubai": load_dubai, "bandon": load_bandon}
+    loaders = {
+        "levir": load_levir,
+        "whu": load_whu,
+        "dubai": load_dubai,
+        "bandon": load_bandon,
+        "demo": load_demo,
+    }
     if kind not in loaders:
         raise ValueError(f"unknown data source kind {kind!r}; one of {sorted(loaders)}")
     return loaders[kind](root, **spec)

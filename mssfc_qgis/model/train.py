@@ -62,6 +62,7 @@ class TrainConfig:
     device: str = "auto"
     out_dir: str = "runs/mssfc"
     resume: bool = False
+    init_from: str | None = None  # start from these weights (fine-tuning), unless resuming
     log_every: int = 10
     val_every: int = 1
     resolution_m: float = 0.5
@@ -219,6 +220,11 @@ def train(cfg: TrainConfig, *, log=print) -> Path:
         elapsed_before = state.get("elapsed_s", 0.0)
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed from {last} at epoch {start_epoch}, step {step}")
+
+    elif cfg.init_from:
+        state = torch.load(cfg.init_from, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        log(f"initialized from {cfg.init_from}")
 
     t0 = time.time()
 

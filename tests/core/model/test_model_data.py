@@ -151,3 +151,13 @@ def test_real_whu_mask_reads_buildings_through_palette():
     """The WHU tiles store buildings as palette index 0 (white); about a quarter is building."""
     (item,) = load_whu(SHARED / "whu-building-512", include=["2_1133"])
     assert 0.1 < item.building_t1.mean() < 0.4
+
+
+def test_demo_source_gives_real_change_pairs():
+    """The demo-scene source: bi-temporal pairs with both building masks and change = XOR."""
+    from mssfc_qgis.model.data import load_source
+
+    (item,) = load_source({"kind": "demo", "root": "generated", "seeds": [5], "size": 96})
+    assert item.bitemporal and item.t1.shape == (96, 96, 3) and item.t1.dtype == np.uint8
+    np.testing.assert_array_equal(item.change, item.building_t1 ^ item.building_t2)
+    assert item.change.any()
