@@ -4,12 +4,12 @@
 <context>
     <name>MssfcAlgorithm</name>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="28"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Accuracy assessment</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="30"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Measures how good a building or change map is against a reference, as the papers do, and writes a report a manager can read.
 
 PREDICTION: a mask raster (non-zero = building or change), a probability raster (float, thresholded at THRESHOLD; empty uses 0.5, the bundled model's default, and says so), or polygons. REFERENCE: a mask raster or building polygons; it is brought onto the prediction's grid (nearest neighbour; reprojected if its CRS differs, and the log says so; polygons are rasterized). Only the common area is evaluated; AREA (polygons) limits it further.
@@ -20,369 +20,369 @@ Outputs: OUTPUT_REPORT (HTML, opens from the results viewer), OUTPUT_TABLE (CSV)
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="96"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Object matching IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="64"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Prediction (mask or probability raster, or polygons)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="71"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Reference (mask raster or polygons)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="78"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Evaluation area (optional polygons)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="86"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Threshold for probability rasters (empty = 0.5)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="107"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Report</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="112"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Metrics table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="117"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>Error map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/accuracy.py" line="127"/>
+        <location filename="../mssfc_qgis/algorithms/accuracy.py"/>
         <source>No layer was given for {} (or it could not be opened).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="23"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>Deep learning (MSSFC-Net)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="24"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>Newly built buildings (unsupervised)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="25"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>Evaluation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="26"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>Utilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="145"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>Canceled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="158"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>No raster layer was given for {} (or it could not be opened).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="164"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>{} is a {} layer; this tool reads files GDAL can open (GeoTIFF, PNG, JPEG, VRT). Save the layer as a GeoTIFF first (Export &gt; Save As).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/base.py" line="195"/>
+        <location filename="../mssfc_qgis/algorithms/base.py"/>
         <source>No destination was given for {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/bli.py" line="22"/>
+        <location filename="../mssfc_qgis/algorithms/bli.py"/>
         <source>Building line index (BLI)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/bli.py" line="43"/>
+        <location filename="../mssfc_qgis/algorithms/bli.py"/>
         <source>Image (T2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/bli.py" line="47"/>
+        <location filename="../mssfc_qgis/algorithms/bli.py"/>
         <source>BLI</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/bli.py" line="51"/>
+        <location filename="../mssfc_qgis/algorithms/bli.py"/>
         <source>Perpendicular line segments</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_extraction.py" line="23"/>
+        <location filename="../mssfc_qgis/algorithms/building_extraction.py"/>
         <source>Building extraction</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_extraction.py" line="43"/>
+        <location filename="../mssfc_qgis/algorithms/building_extraction.py"/>
         <source>Image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_extraction.py" line="47"/>
+        <location filename="../mssfc_qgis/algorithms/building_extraction.py"/>
         <source>Second date (optional: buildings of this date)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_extraction.py" line="55"/>
+        <location filename="../mssfc_qgis/algorithms/building_extraction.py"/>
         <source>Building mask</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_extraction.py" line="59"/>
+        <location filename="../mssfc_qgis/algorithms/building_extraction.py"/>
         <source>Building probability</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_extraction.py" line="65"/>
+        <location filename="../mssfc_qgis/algorithms/building_extraction.py"/>
         <source>Building polygons</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_intensity.py" line="21"/>
+        <location filename="../mssfc_qgis/algorithms/building_intensity.py"/>
         <source>Building intensity (BLI + MBI fusion)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_intensity.py" line="38"/>
+        <location filename="../mssfc_qgis/algorithms/building_intensity.py"/>
         <source>MBI</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/building_intensity.py" line="41"/>
+        <location filename="../mssfc_qgis/algorithms/building_intensity.py"/>
         <source>Building intensity</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_detection.py" line="22"/>
+        <location filename="../mssfc_qgis/algorithms/change_detection.py"/>
         <source>Building change detection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_detection.py" line="47"/>
+        <location filename="../mssfc_qgis/algorithms/change_detection.py"/>
         <source>Change mask</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_detection.py" line="51"/>
+        <location filename="../mssfc_qgis/algorithms/change_detection.py"/>
         <source>Change probability</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_detection.py" line="66"/>
+        <location filename="../mssfc_qgis/algorithms/change_detection.py"/>
         <source>Change polygons</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_intensity.py" line="21"/>
+        <location filename="../mssfc_qgis/algorithms/change_intensity.py"/>
         <source>Change intensity (ISFA spectral + texture)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_intensity.py" line="48"/>
+        <location filename="../mssfc_qgis/algorithms/change_intensity.py"/>
         <source>Image T1 (before)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_intensity.py" line="51"/>
+        <location filename="../mssfc_qgis/algorithms/change_intensity.py"/>
         <source>Image T2 (after)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_intensity.py" line="57"/>
+        <location filename="../mssfc_qgis/algorithms/change_intensity.py"/>
         <source>Change intensity</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/change_intensity.py" line="62"/>
+        <location filename="../mssfc_qgis/algorithms/change_intensity.py"/>
         <source>ISFA components</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="60"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Model (.onnx, or .pt with torch); empty = bundled weights</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="157"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Polygon simplification tolerance (map units, 0 = none)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="68"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="74"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Tile size (pixels, 0 = model's)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="83"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Tile overlap (pixels, -1 = model's)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="92"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Batch size (tiles)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="101"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Probability threshold (empty = model's default)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="109"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Resample to the model's ground resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="211"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>Could not export the checkpoint {} to ONNX.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/deep_common.py" line="178"/>
+        <location filename="../mssfc_qgis/algorithms/deep_common.py"/>
         <source>The bundled model {} is missing from this installation; reinstall the plugin or give a model file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/demo_scene.py" line="21"/>
+        <location filename="../mssfc_qgis/algorithms/demo_scene.py"/>
         <source>Generate demo scene</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/demo_scene.py" line="23"/>
+        <location filename="../mssfc_qgis/algorithms/demo_scene.py"/>
         <source>Writes a synthetic but realistic bi-temporal scene as GeoTIFFs in UTM zone 33N: buildings with roofs of several materials and cast shadows, roads, trees, grass and bare soil. T2 adds new buildings, removes a few, changes illumination and season and adds a small misregistration and sensor noise. Also writes the building masks at T1 and T2 and the change mask (new or demolished), so every tool of the provider can be tried and evaluated without data of your own.
 
 SEED: the same seed gives the same scene. SIZE: pixels per side. PIXEL_SIZE: metres.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/demo_scene.py" line="42"/>
+        <location filename="../mssfc_qgis/algorithms/demo_scene.py"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/demo_scene.py" line="48"/>
+        <location filename="../mssfc_qgis/algorithms/demo_scene.py"/>
         <source>Size (pixels per side)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/demo_scene.py" line="59"/>
+        <location filename="../mssfc_qgis/algorithms/demo_scene.py"/>
         <source>Pixel size (metres)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/demo_scene.py" line="68"/>
+        <location filename="../mssfc_qgis/algorithms/demo_scene.py"/>
         <source>Output folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/gi_filter.py" line="23"/>
+        <location filename="../mssfc_qgis/algorithms/gi_filter.py"/>
         <source>Geometric index (GI) object filter</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/gi_filter.py" line="45"/>
+        <location filename="../mssfc_qgis/algorithms/gi_filter.py"/>
         <source>Mask (1 = newly built)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/gi_filter.py" line="60"/>
+        <location filename="../mssfc_qgis/algorithms/gi_filter.py"/>
         <source>Newly built buildings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/gi_filter.py" line="65"/>
+        <location filename="../mssfc_qgis/algorithms/gi_filter.py"/>
         <source>Filtered mask</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/gi_filter.py" line="68"/>
+        <location filename="../mssfc_qgis/algorithms/gi_filter.py"/>
         <source>Objects kept</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/likelihood.py" line="22"/>
+        <location filename="../mssfc_qgis/algorithms/likelihood.py"/>
         <source>Likelihood fusion and threshold</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/likelihood.py" line="50"/>
+        <location filename="../mssfc_qgis/algorithms/likelihood.py"/>
         <source>Likelihood</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/likelihood.py" line="54"/>
+        <location filename="../mssfc_qgis/algorithms/likelihood.py"/>
         <source>Newly built (before GI filter)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/likelihood.py" line="57"/>
+        <location filename="../mssfc_qgis/algorithms/likelihood.py"/>
         <source>Threshold used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/mbi.py" line="21"/>
+        <location filename="../mssfc_qgis/algorithms/mbi.py"/>
         <source>Morphological building index (MBI)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/newly_built.py" line="86"/>
+        <location filename="../mssfc_qgis/algorithms/newly_built.py"/>
         <source>Newly built buildings (mask)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/newly_built.py" line="95"/>
+        <location filename="../mssfc_qgis/algorithms/newly_built.py"/>
         <source>Buildings found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py" line="23"/>
+        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py"/>
         <source>Newly built buildings (MSSFC-Net)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py" line="48"/>
+        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py"/>
         <source>Minimum building area (map units squared)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py" line="57"/>
+        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py"/>
         <source>New building likelihood</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py" line="61"/>
+        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py"/>
         <source>New buildings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py" line="66"/>
+        <location filename="../mssfc_qgis/algorithms/newly_built_deep.py"/>
         <source>New building polygons</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../mssfc_qgis/algorithms/unsupervised_common.py" line="251"/>
+        <location filename="../mssfc_qgis/algorithms/unsupervised_common.py"/>
         <source>Pixel size in metres (0 = from the raster's CRS)</source>
         <translation type="unfinished"></translation>
     </message>

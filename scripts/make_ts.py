@@ -74,10 +74,10 @@ def write_ts(entries: list[tuple[str, str, int]], output: Path, language: str) -
         "<context>",
         f"    <name>{CONTEXT}</name>",
     ]
-    for text, (rel, line) in seen.items():
+    for text, (rel, _line) in seen.items():
         lines += [
             "    <message>",
-            f'        <location filename="../{rel}" line="{line}"/>',
+            f'        <location filename="../{rel}"/>',
             f"        <source>{escape(text)}</source>",
             '        <translation type="unfinished"></translation>',
             "    </message>",
