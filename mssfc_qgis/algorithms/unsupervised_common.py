@@ -70,9 +70,9 @@ class Param:
     def value(
         self, alg: MssfcAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext
     ) -> Any:
-        """The config value of this parameter."""
+        """The config value of this parameter (an enum gives its config value, not its label)."""
         if self.kind == "enum":
-            return self.options[alg.parameterAsEnum(parameters, self.name, context)]
+            return ENUM_VALUES[self.name][alg.parameterAsEnum(parameters, self.name, context)]
         if self.kind == "int":
             return alg.parameterAsInt(parameters, self.name, context)
         if self.kind == "optional_double" and parameters.get(self.name) in (None, ""):
@@ -268,10 +268,7 @@ def config_from(
     for name, param in PARAMS.items():
         if alg.parameterDefinition(name) is None:
             continue
-        value = param.value(alg, parameters, context)
-        if param.kind == "enum":
-            value = ENUM_VALUES[name][alg.parameterAsEnum(parameters, name, context)]
-        values[param.field] = value
+        values[param.field] = param.value(alg, parameters, context)
     return NewlyBuiltConfig(**values)
 
 

@@ -151,3 +151,20 @@ def test_qgis_process_newlybuilt_on_levir(tmp_path):
     mask, grid = read_array(results["OUTPUT_MASK"])
     assert (grid.width, grid.height) == (256, 256)
     assert set(np.unique(mask)) <= {0, 1}
+
+
+def test_enum_parameters_map_to_config_values(provider):
+    from qgis.core import QgsProcessingContext
+
+    from mssfc_qgis.algorithms.newly_built import NewlyBuiltAlgorithm
+    from mssfc_qgis.algorithms.unsupervised_common import config_from
+
+    alg = NewlyBuiltAlgorithm()
+    alg.initAlgorithm()
+    cfg = config_from(
+        alg,
+        {"METHOD": 3, "FUSION": 1, "LIKELIHOOD_MODE": 1, "ANGLE_TOLERANCE": 6},
+        QgsProcessingContext(),
+    )
+    assert (cfg.method, cfg.fusion, cfg.likelihood_mode) == ("spetexmbi", "decision", "sum")
+    assert cfg.angle_tolerance_deg == 6.0 and cfg.fusion_weight == 0.4
