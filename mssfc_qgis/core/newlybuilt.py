@@ -182,15 +182,10 @@ def _texture(
 
 
 def fit_change(
-    t1: RasterSource, t2: RasterSource, grid: Grid, cfg: NewlyBuiltConfig
+    t1: RasterSource, t2: RasterSource, grid: Grid, cfg: NewlyBuiltConfig, *, workers: int = 1
 ) -> ChangeStats:
-    """Fit ISFA (spectral and textural) and the two normalizations on sample windows."""
-    return _fit_change(t1, t2, grid, cfg, workers=1)
-
-
-def _fit_change(
-    t1: RasterSource, t2: RasterSource, grid: Grid, cfg: NewlyBuiltConfig, *, workers: int
-) -> ChangeStats:
+    """Fit ISFA (spectral and textural) and the two normalizations on sample windows; the
+    sample textures are computed in ``workers`` threads."""
     halo = texture.texture_halo(cfg.texture_window)
     blocks = _sample_blocks([t1, t2], grid, halo)
     bright = np.concatenate(
@@ -281,7 +276,7 @@ def change_intensity_stage(
     for note in pair.notes:
         progress.warning(note)
     progress.info(_brightness_note(pair.t1, cfg))
-    stats = _fit_change(pair.t1, pair.t2, pair.grid, cfg, workers=workers)
+    stats = fit_change(pair.t1, pair.t2, pair.grid, cfg, workers=workers)
     progress.info(
         f"ISFA fitted on a sample: spectral {stats.spectral.n_iter} iterations, texture "
         f"{stats.textural.n_iter} iterations."
@@ -406,6 +401,7 @@ def detect_lattice_segments(
     cfg: NewlyBuiltConfig,
     value_range: tuple[float, float],
     min_length: float,
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> np.ndarray:
     """LSD segments of the whole raster, ``(n, 4)`` float32 ``x1, y1, x2, y2`` in grid pixels.
@@ -414,31 +410,9 @@ def detect_lattice_segments(
     a fixed lattice of ``LSD_CELL`` blocks, each read with a ``LSD_MARGIN`` margin, and a block
     keeps the segments whose midpoint lies in its cell (ours). The result depends only on the
     raster, never on how a tool tiles it: tiled BLI equals untiled BLI. Memory grows with the
-    number of segments (16 bytes each), not with the raster's pixels.
+    number of segments (16 bytes each), not with the raster's pixels. Cells are detected in
+    ``workers`` threads, read on the calling thread (GDAL requires it), kept in cell order.
     """
-    return _detect_lattice_segments(
-        src,
-        grid,
-        cfg=cfg,
-        value_range=value_range,
-        min_length=min_length,
-        workers=1,
-        progress=progress,
-    )
-
-
-def _detect_lattice_segments(
-    src: RasterSource,
-    grid: Grid,
-    *,
-    cfg: NewlyBuiltConfig,
-    value_range: tuple[float, float],
-    min_length: float,
-    workers: int,
-    progress: Progress | None = None,
-) -> np.ndarray:
-    """:func:`detect_lattice_segments` with the cells detected in ``workers`` threads (read on
-    the calling thread, as GDAL requires; results kept in cell order)."""
     progress = progress or NullProgress()
     cells = [
         (x, y) for y in range(0, grid.height, LSD_CELL) for x in range(0, grid.width, LSD_CELL)
@@ -603,7 +577,7 @@ def bli_stage(
     params = _bli_params(cfg, gsd)
     data, valid = decimated_read(src, max_pixels=2_000_000)
     vr = _range(_brightness(data, cfg)[valid], 1.0, 99.0)
-    segs = _detect_lattice_segments(
+    segs = detect_lattice_segments(
         src,
         grid,
         cfg=cfg,
