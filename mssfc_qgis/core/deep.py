@@ -318,7 +318,7 @@ def open_single(
     notes = []
     if not src.grid.georeferenced:
         notes.append(f"{path} has no georeferencing: outputs are in pixel units (no CRS).")
-    if src.bands[0] == src.bands[-1] and len(set(src.bands)) == 1:
+    if len(set(src.bands)) == 1:
         notes.append(f"{path} has a single band: it is repeated as red, green and blue.")
     return [src], src.grid, notes
 

@@ -19,7 +19,15 @@ from osgeo import gdal, ogr, osr
 
 from .errors import Canceled
 from .progress import NullProgress, Progress
-from .raster import Grid, RasterSource, Window, check_writable, iter_blocks, partial_path
+from .raster import (
+    Grid,
+    RasterSource,
+    Window,
+    check_writable,
+    iter_blocks,
+    open_raster,
+    partial_path,
+)
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -479,6 +487,4 @@ def polygons_from_mask(
 
 
 def _open_mask(path: str) -> RasterSource:
-    from .raster import open_raster
-
     return open_raster(path, bands=[1])
