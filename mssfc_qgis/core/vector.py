@@ -24,6 +24,7 @@ from .raster import (
     RasterSource,
     Window,
     check_writable,
+    create_raster,
     iter_blocks,
     open_raster,
     partial_path,
@@ -373,8 +374,6 @@ def rasterize_kept(
     progress: Progress | None = None,
 ) -> str:
     """Write a 0/1 uint8 mask (nodata 255) of the kept polygons on ``grid``, block by block."""
-    from .raster import create_raster
-
     progress = progress or NullProgress()
     layer = polys.layer
     kept_ids = set(int(f) for f, k in zip(polys.fids, keep) if k)
