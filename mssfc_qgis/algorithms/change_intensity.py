@@ -26,8 +26,11 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
         "standardized per date, the generalized eigenproblem A w = lambda B w gives slow "
         "features, and T = sum SFA_j^2 / sigma_j^2 (chi-square for unchanged pixels) is "
         "re-weighted until the eigenvalues settle; it ignores linear radiometric differences "
-        "(illumination, season). Texture change is ISFA on GLCM statistics (contrast, homogeneity, "
-        "ASM, entropy, variance) of the brightness in a TEXTURE_WINDOW x TEXTURE_WINDOW window. "
+        "(illumination, season). Texture change compares GLCM statistics (contrast, homogeneity, "
+        "ASM, entropy, variance) of the brightness in a TEXTURE_WINDOW x TEXTURE_WINDOW window: by "
+        "default the norm of their standardized T2 - T1 difference (ours; TEXTURE_CHANGE can "
+        "select ISFA over the statistics instead: the five statistics are strongly correlated, "
+        "and ISFA then weights their least-changing, noisiest combinations most). "
         "CI = a N(T_spec) + (1 - a) N(T_tex) (the seed's Eq. 7, rebuilt; a = CI_WEIGHT, 0.5, ours), "
         "N a 1-99 percentile stretch to [0, 1]. ISFA and the stretches are fitted once on a sample "
         "of the whole image, then applied tile by tile.\n\nT2 is aligned onto T1's grid when they "
@@ -52,7 +55,7 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
         )
         self.add_bands(self.BANDS_T1, self.INPUT_T1, "T1 bands (default: all)")
         self.add_bands(self.BANDS_T2, self.INPUT_T2, "T2 bands (default: all)")
-        add_params(self, ("CI_WEIGHT", "TEXTURE_WINDOW"))
+        add_params(self, ("CI_WEIGHT", "TEXTURE_CHANGE", "TEXTURE_WINDOW"))
         self.addParameter(
             QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Change intensity"))
         )

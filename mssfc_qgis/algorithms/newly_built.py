@@ -70,6 +70,7 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
                 "LIKELIHOOD_MODE",
                 "LIKELIHOOD_WEIGHT",
                 "CI_WEIGHT",
+                "TEXTURE_CHANGE",
                 "TEXTURE_WINDOW",
                 "MBI_MIN_LENGTH",
                 "MBI_MAX_LENGTH",

@@ -18,6 +18,7 @@ from .base import MssfcAlgorithm
 METHODS = ("proposed", "obisfa", "sfambi", "spetexmbi")
 FUSIONS = ("feature", "decision")
 LIKELIHOOD_MODES = ("product", "sum")
+TEXTURE_CHANGES = ("difference", "isfa")
 
 SOURCE_NOTE = (
     "\n\nMethod: 'Automatic Detection of Newly Built Buildings Utilizing Change Information and "
@@ -182,6 +183,18 @@ PARAMS = {
             advanced=True,
         ),
         Param(
+            "TEXTURE_CHANGE",
+            "Texture change measure",
+            "texture_change",
+            "enum",
+            0,
+            options=(
+                "Standardized difference of the GLCM statistics (default)",
+                "ISFA over the GLCM statistics",
+            ),
+            advanced=True,
+        ),
+        Param(
             "TEXTURE_WINDOW",
             "Texture (GLCM) window (pixels, odd)",
             "texture_window",
@@ -233,7 +246,12 @@ PARAMS = {
         ),
     )
 }
-ENUM_VALUES = {"METHOD": METHODS, "FUSION": FUSIONS, "LIKELIHOOD_MODE": LIKELIHOOD_MODES}
+ENUM_VALUES = {
+    "METHOD": METHODS,
+    "FUSION": FUSIONS,
+    "LIKELIHOOD_MODE": LIKELIHOOD_MODES,
+    "TEXTURE_CHANGE": TEXTURE_CHANGES,
+}
 
 PIXEL_SIZE = "PIXEL_SIZE"
 

@@ -2,13 +2,19 @@
 
 Memory stays bounded for city-sized rasters: GDAL polygonizes the mask in strips, and per-polygon
 statistics are gathered block by block (polygons burnt into a block as their feature ids, then
-``bincount`` sums), so no full-size array is held.
+``bincount`` sums), so no full-size array is held. With a minimum area, components too small to
+pass it are first sieved out of the raster window by window (the shared engine), so a noisy mask
+does not cost one polygon per speck.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 from osgeo import gdal, ogr, osr
+from scipy import ndimage
 
+from .engine import Block, OutputSpec, run_windows
 from .errors import Canceled
 from .progress import NullProgress, Progress
 from .raster import (
@@ -32,6 +40,16 @@ from .raster import (
 
 gdal.UseExceptions()
 ogr.UseExceptions()
+
+# The raster pre-sieve of polygons_from_mask: on by default; tests turn it off (or shrink its
+# tiles) to check that it changes nothing.
+_PRESIEVE = True
+_SIEVE_TILE = 1024
+_SIEVE_MAX_HALO = 256
+# A component is sieved only when its area is below the minimum by more than this many pixels,
+# so the rounding of OGR's GetArea can never make the sieve drop a polygon the filter keeps.
+_AREA_TOL_PX = 1e-6
+_CROSS = ndimage.generate_binary_structure(2, 1)  # 4-connectivity, as GDAL Polygonize's default
 
 
 @dataclass
@@ -60,6 +78,13 @@ class PolygonSet:
     def __len__(self) -> int:
         return int(self.fids.size)
 
+    def subset(self, which: np.ndarray) -> PolygonSet:
+        """The polygons where ``which`` (``(n,)`` bool) is True, sharing this layer."""
+        which = np.asarray(which, dtype=bool)
+        return PolygonSet(
+            self.layer_ds, self.fids[which], {k: v[which] for k, v in self.stats.items()}
+        )
+
 
 def _srs_of(grid: Grid) -> osr.SpatialReference | None:
     if not grid.crs_wkt:
@@ -74,10 +99,17 @@ def polygonize(
     *,
     progress: Progress | None = None,
     connectedness: int = 4,
+    grid: Grid | None = None,
 ) -> PolygonSet:
     """Vectorize the non-zero pixels of a 0/1 mask raster (band ``mask.bands[0]``).
 
     Holes are kept. Pixels flagged nodata are not polygonized.
+
+    Parameters
+    ----------
+    grid
+        Georeferencing (geotransform and CRS) of the polygons; default the mask's own. A
+        temporary copy of a mask passes the original's, so nothing depends on the copy's.
 
     Returns
     -------
@@ -85,9 +117,10 @@ def polygonize(
         Polygons in the mask's CRS; ``stats`` holds ``area`` (map units squared) only.
     """
     progress = progress or NullProgress()
+    grid = grid or mask.grid
     drv = ogr.GetDriverByName("Memory")
     mem = drv.CreateDataSource(f"poly_{uuid.uuid4().hex}")
-    layer = mem.CreateLayer("polygons", srs=_srs_of(mask.grid), geom_type=ogr.wkbPolygon)
+    layer = mem.CreateLayer("polygons", srs=_srs_of(grid), geom_type=ogr.wkbPolygon)
     layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
 
     def callback(complete: float, message: str, data: object) -> int:
@@ -95,7 +128,7 @@ def polygonize(
         return 0 if progress.is_canceled() else 1
 
     # A 0/1 band is its own mask: zeros (and nodata) are not polygonized.
-    mem_mask = _binary_mask_band(mask)
+    mem_mask = _binary_mask_band(mask, grid)
     band = mem_mask.GetRasterBand(1)
     try:
         gdal.Polygonize(
@@ -123,9 +156,11 @@ def polygonize(
     return PolygonSet(mem, np.asarray(fids, dtype=np.int64), {"area": np.asarray(areas)})
 
 
-def _binary_mask_band(mask: RasterSource) -> gdal.Dataset:
+def _binary_mask_band(mask: RasterSource, grid: Grid | None = None) -> gdal.Dataset:
     """A VRT band that is 1 where the mask is non-zero and valid, 0 elsewhere (the Polygonize
-    mask): a lookup table maps the nodata value to 0."""
+    mask): a lookup table maps the nodata value to 0. ``grid`` georeferences it (default the
+    mask's)."""
+    grid = grid or mask.grid
     band = mask.dataset.GetRasterBand(mask.bands[0])
     nodata = band.GetNoDataValue()
     points = {0: 0, 1: 1, 255: 1}
@@ -145,10 +180,133 @@ def _binary_mask_band(mask: RasterSource) -> gdal.Dataset:
         "</ComplexSource></VRTRasterBand></VRTDataset>"
     )
     ds = gdal.Open(xml)
-    ds.SetGeoTransform(list(mask.grid.geotransform))
-    if mask.grid.crs_wkt:
-        ds.SetProjection(mask.grid.crs_wkt)
+    ds.SetGeoTransform(list(grid.geotransform))
+    if grid.crs_wkt:
+        ds.SetProjection(grid.crs_wkt)
     return ds
+
+
+def pixel_area(grid: Grid) -> float:
+    """Area of one pixel in map units squared: ``|det|`` of the geotransform's linear part
+    (1 for a raster without georeferencing, whose polygons are in pixel units). A polygon of
+    ``k`` 4-connected pixels made by Polygonize has area ``k * pixel_area``."""
+    gt = grid.geotransform
+    return abs(gt[1] * gt[5] - gt[2] * gt[4])
+
+
+def min_component_pixels(min_area: float, area_of_pixel: float) -> int:
+    """Pixel count below which a component's polygon is surely smaller than ``min_area``.
+
+    Components of fewer pixels than this have an area below ``min_area`` by more than
+    ``_AREA_TOL_PX`` pixels. 0 when there is no minimum (or no pixel area to measure it in).
+    """
+    if min_area <= 0 or not area_of_pixel > 0:
+        return 0
+    return max(0, math.ceil(min_area / area_of_pixel - _AREA_TOL_PX))
+
+
+def drop_small_components(
+    ones: np.ndarray, *, min_pixels: int, open_edges: tuple[bool, bool, bool, bool]
+) -> np.ndarray:
+    """Remove the 4-connected components of fewer than ``min_pixels`` pixels from a window.
+
+    Parameters
+    ----------
+    ones
+        ``(h, w)`` bool window of a mask.
+    open_edges
+        ``(top, bottom, left, right)``: True where the window's edge lies inside the raster. A
+        component touching an open edge may go on outside the window, so it is kept whatever
+        its size here.
+
+    Returns
+    -------
+    ndarray
+        ``(h, w)`` bool: ``ones`` without the small components that lie wholly in the window.
+    """
+    labels, n = ndimage.label(ones, structure=_CROSS)
+    if n == 0 or min_pixels <= 1:
+        return ones
+    small = np.bincount(labels.ravel(), minlength=n + 1) < min_pixels
+    small[0] = False
+    top, bottom, left, right = open_edges
+    edges = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+    for is_open, edge in zip((top, bottom, left, right), edges):
+        if is_open:
+            small[edge] = False
+    return ones & ~small[labels]
+
+
+def _sieve_window(block: Block, *, min_pixels: int, grid: Grid) -> dict[str, np.ndarray]:
+    """Per-window function of :func:`sieve_mask`: ``(h, w)`` uint8 0/1 over the read window."""
+    win = block.window
+    open_edges = (
+        win.y > 0,
+        win.y + win.height < grid.height,
+        win.x > 0,
+        win.x + win.width < grid.width,
+    )
+    kept = drop_small_components(
+        block.data[0][0] != 0, min_pixels=min_pixels, open_edges=open_edges
+    )
+    return {"mask": kept.astype(np.uint8)}
+
+
+def sieve_mask(
+    mask: RasterSource,
+    out_path: str,
+    *,
+    min_pixels: int,
+    tile: int = 1024,
+    progress: Progress | None = None,
+) -> RasterSource:
+    """Write the Polygonize band of ``mask`` (1 = non-zero and not nodata, else 0) without its
+    4-connected components of fewer than ``min_pixels`` pixels, tile by tile.
+
+    Each window is read with a halo of ``min(min_pixels, 256)`` pixels, so nearly every small
+    component is seen whole; one that reaches the edge of its window is kept there. The sieve
+    is therefore conservative: what it leaves of a small component is smaller still, and every
+    other component is untouched, so a minimum-area filter after it gives the same polygons as
+    without it.
+
+    Returns
+    -------
+    RasterSource
+        The written uint8 0/1 raster (no nodata) on ``mask``'s grid.
+    """
+    grid = mask.grid
+    binary = _binary_mask_band(mask)
+    run_windows(
+        [RasterSource(mask.path, binary, (1,))],
+        functools.partial(_sieve_window, min_pixels=min_pixels, grid=grid),
+        [OutputSpec("mask", out_path, dtype="uint8", nodata=None)],
+        grid=grid,
+        tile=tile,
+        halo=min(min_pixels, _SIEVE_MAX_HALO),
+        progress=progress,
+    )
+    return _open_mask(out_path)
+
+
+def _polygonize_sieved(
+    mask: RasterSource, *, min_pixels: int, progress: Progress | None
+) -> PolygonSet:
+    """:func:`polygonize` of ``mask`` after :func:`sieve_mask` (into a temporary folder,
+    removed afterwards); the polygons keep ``mask``'s georeferencing."""
+    folder = tempfile.mkdtemp(prefix="mssfc_sieve_")
+    try:
+        sieved = sieve_mask(
+            mask,
+            os.path.join(folder, "sieved.tif"),
+            min_pixels=min_pixels,
+            tile=_SIEVE_TILE,
+            progress=progress,
+        )
+        polys = polygonize(sieved, grid=mask.grid, progress=progress)
+        del sieved  # close the file before its folder goes (Windows)
+        return polys
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def zonal_means(
@@ -194,6 +352,7 @@ def zonal_means(
         ids_band.Fill(-1)
         _rasterize(ids_ds, layer, options=["ATTRIBUTE=pid"])
         ids = ids_band.ReadAsArray().ravel() + 1  # -1 (no polygon) -> bin 0
+        ids[ids > max_fid + 1] = 0  # polygons of the layer left out of a subset
         for name, src in values.items():
             v = src.read(win)[0].astype(np.float64).ravel()
             ok = src.read_valid(win).ravel() & np.isfinite(v)
@@ -461,11 +620,17 @@ def polygons_from_mask(
     progress = progress or NullProgress()
     mask = _open_mask(mask_path)
     grid = mask.grid
-    polys = polygonize(mask, progress=progress)
+    min_pixels = min_component_pixels(min_area, pixel_area(grid)) if _PRESIEVE else 0
+    if min_pixels > 1:
+        polys = _polygonize_sieved(mask, min_pixels=min_pixels, progress=progress)
+    else:
+        polys = polygonize(mask, progress=progress)
+    # Polygons under the minimum area are never written: no statistics for them.
+    polys = polys.subset(polys.stats["area"] >= min_area)
     sources = {name: _open_mask(path) for name, path in (values or {}).items()}
     means = zonal_means(polys, grid, sources, progress=progress) if len(polys) else {}
     attrs: dict[str, np.ndarray] = {"area": polys.stats["area"]}
-    keep = polys.stats["area"] >= min_area
+    keep = np.ones(len(polys), dtype=bool)
     if with_gi or max_aspect_ratio is not None:
         gi = shape_index(polys) if len(polys) else np.zeros(0)
         attrs["gi"] = gi

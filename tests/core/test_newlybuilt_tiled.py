@@ -36,10 +36,12 @@ def _run_both(tmp_path, fn, name):
     return a, b
 
 
-def test_change_intensity_tiled_equals_untiled(scene, tmp_path):
+@pytest.mark.parametrize("texture_change", ["difference", "isfa"])
+def test_change_intensity_tiled_equals_untiled(scene, tmp_path, texture_change):
+    cfg = NewlyBuiltConfig(texture_change=texture_change)
     a, b = _run_both(
         tmp_path,
-        lambda out, tile: change_intensity_stage(scene["t1"], scene["t2"], out, tile=tile),
+        lambda out, tile: change_intensity_stage(scene["t1"], scene["t2"], out, tile=tile, cfg=cfg),
         "ci",
     )
     np.testing.assert_allclose(a, b, atol=1e-6)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import numpy as np
-from osgeo import ogr
+import tempfile
 
+import numpy as np
+import pytest
+from osgeo import ogr
+from scipy import ndimage
+
+from mssfc_qgis.core import vector
 from mssfc_qgis.core.raster import Grid, open_raster, read_array, write_array
-from mssfc_qgis.core.vector import change_types, polygonize, rasterize_kept, write_gpkg, zonal_means
+from mssfc_qgis.core.vector import (
+    change_types,
+    polygonize,
+    polygons_from_mask,
+    rasterize_kept,
+    write_gpkg,
+    zonal_means,
+)
 from tests.conftest import utm_wkt
 
 GT = (500000.0, 0.5, 0.0, 4649776.0, 0.0, -0.5)
@@ -83,3 +95,125 @@ def test_rasterize_kept_roundtrip(tmp_path):
 def test_change_types():
     t = change_types(np.array([0.1, 0.9, 0.8, 0.2]), np.array([0.9, 0.1, 0.7, np.nan]))
     assert list(t) == ["new building", "demolished building", "modified", "modified"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The raster pre-sieve of polygons_from_mask changes nothing but the speed
+
+N_PX = 50  # min_area 12.5 m2 at 0.25 m2 per pixel
+
+
+def _noisy_scene(tmp_path, rng):
+    """300 x 300 mask (0.5 m UTM pixels, nodata 255): buildings of 100-400 px, one with a
+    courtyard holding a speck, salt blobs of 1-20 px, components of exactly N_PX - 1 and N_PX
+    pixels, a long building and a thin small one across tile borders, a few nodata pixels; and
+    a probability raster."""
+    h = w = 300
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(40):
+        bh, bw = rng.integers(8, 21, size=2)
+        y, x = rng.integers(0, h - bh), rng.integers(0, w - bw)
+        mask[y : y + bh, x : x + bw] = 1
+    mask[100:120, 150:170] = 1  # courtyard building: the speck in its hole is sieved
+    mask[105:115, 155:165] = 0
+    mask[109:111, 159:161] = 1
+    mask[2:9, 2:9] = 1  # 49 px: dropped
+    mask[2:7, 20:30] = 1  # 50 px: kept
+    mask[:, 30:31] = 0
+    mask[:, 19:20] = 0
+    mask[150:153, 0:300] = 1  # crosses every tile border along x
+    mask[200:245, 40:41] = 1  # 45 px line crossing tile borders along y: dropped
+    mask[:, 39] = 0
+    mask[:, 41] = 0
+    for _ in range(400):  # salt: random walks of 1-20 px
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        for _ in range(rng.integers(1, 21)):
+            mask[y, x] = 1
+            dy, dx = ((0, 1), (1, 0), (0, -1), (-1, 0))[rng.integers(4)]
+            y, x = int(np.clip(y + dy, 0, h - 1)), int(np.clip(x + dx, 0, w - 1))
+    nod = rng.integers(0, h, size=(60, 2))
+    mask[nod[:, 0], nod[:, 1]] = 255
+    grid = Grid(w, h, GT, utm_wkt())
+    mpath = write_array(str(tmp_path / "noisy.tif"), mask, grid, nodata=255)
+    prob = rng.random((h, w)).astype(np.float32)
+    ppath = write_array(str(tmp_path / "p.tif"), prob, grid, nodata=-9999)
+    return mpath, ppath, mask
+
+
+def _brute_force_sieve(mask):
+    """0/1 mask of the 4-connected components of >= N_PX valid 1-pixels, on the whole array."""
+    labels, n = ndimage.label(mask == 1)
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    big = sizes >= N_PX
+    big[0] = False
+    return big[labels].astype(np.uint8)
+
+
+def _features(path):
+    ds = ogr.Open(path)
+    layer = ds.GetLayer(0)
+    out = []
+    for feat in layer:
+        fields = tuple(feat.GetField(i) for i in range(feat.GetFieldCount()))
+        out.append((feat.GetGeometryRef().ExportToWkt(), fields))
+    return out
+
+
+@pytest.mark.parametrize(("tile", "max_halo"), [(64, 256), (40, 3)])
+def test_presieve_changes_nothing(tmp_path, rng, monkeypatch, tile, max_halo):
+    mpath, ppath, mask = _noisy_scene(tmp_path, rng)
+    monkeypatch.setattr(vector, "_SIEVE_TILE", tile)
+    monkeypatch.setattr(vector, "_SIEVE_MAX_HALO", max_halo)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    kwargs = dict(
+        values={"prob": ppath},
+        min_area=N_PX * 0.25,
+        max_aspect_ratio=4.0,
+        with_gi=True,
+        change_type_from=("prob", "prob"),
+    )
+    results = {}
+    for presieve in (True, False):
+        monkeypatch.setattr(vector, "_PRESIEVE", presieve)
+        out = str(tmp_path / f"p{presieve}.gpkg")
+        fmask = str(tmp_path / f"m{presieve}.tif")
+        _, count = polygons_from_mask(mpath, out, filtered_mask_path=fmask, **kwargs)
+        results[presieve] = (count, _features(out), read_array(fmask)[0][0])
+    (count, feats, fmask), (count0, feats0, fmask0) = results[True], results[False]
+    assert count == count0 == len(feats) > 10
+    assert feats == feats0  # same geometries, attributes and order
+    np.testing.assert_array_equal(fmask, fmask0)
+    expected = _brute_force_sieve(mask)
+    assert ((fmask == 1) <= (expected == 1)).all()  # the GI filter drops some more
+    np.testing.assert_array_equal(fmask == 255, mask == 255)
+    assert not list(tmp_path.glob("mssfc_sieve_*"))  # the sieved copy is removed
+
+
+@pytest.mark.parametrize(("tile", "halo_cap"), [(64, 256), (40, 3), (1024, 256)])
+def test_sieve_mask_is_exact_with_a_full_halo_and_conservative_without(
+    tmp_path, rng, monkeypatch, tile, halo_cap
+):
+    mpath, _, mask = _noisy_scene(tmp_path, rng)
+    monkeypatch.setattr(vector, "_SIEVE_MAX_HALO", halo_cap)
+    out = vector.sieve_mask(open_raster(mpath), str(tmp_path / "s.tif"), min_pixels=N_PX, tile=tile)
+    sieved = out.read(out.grid.full)[0]
+    expected = _brute_force_sieve(mask)
+    if halo_cap >= N_PX:
+        np.testing.assert_array_equal(sieved, expected)
+    else:
+        ones = (mask == 1).astype(np.uint8)
+        assert (expected <= sieved).all() and (sieved <= ones).all()
+        assert (sieved != expected).any()  # the tiny halo leaves fragments, filtered later
+        labels, n = ndimage.label((sieved == 1) & (expected == 0))
+        assert n and np.bincount(labels.ravel())[1:].max() < N_PX
+
+
+def test_min_component_pixels():
+    assert vector.min_component_pixels(12.5, 0.25) == 50
+    assert vector.min_component_pixels(12.49, 0.25) == 50
+    assert vector.min_component_pixels(12.51, 0.25) == 51
+    assert vector.min_component_pixels(0.0, 0.25) == 0
+    assert vector.min_component_pixels(5.0, 0.0) == 0
+    rotated = Grid(10, 10, (0.0, 0.3, 0.4, 0.0, 0.4, -0.3))
+    assert vector.pixel_area(rotated) == pytest.approx(0.25)
+    assert vector.pixel_area(Grid(10, 10)) == 1.0  # pixel units

@@ -158,13 +158,17 @@ def test_enum_parameters_map_to_config_values(provider):
 
     from mssfc_qgis.algorithms.newly_built import NewlyBuiltAlgorithm
     from mssfc_qgis.algorithms.unsupervised_common import config_from
+    from mssfc_qgis.core.newlybuilt import NewlyBuiltConfig
 
     alg = NewlyBuiltAlgorithm()
     alg.initAlgorithm()
     cfg = config_from(
         alg,
-        {"METHOD": 3, "FUSION": 1, "LIKELIHOOD_MODE": 1, "ANGLE_TOLERANCE": 6},
+        {"METHOD": 3, "FUSION": 1, "LIKELIHOOD_MODE": 1, "ANGLE_TOLERANCE": 6, "TEXTURE_CHANGE": 1},
         QgsProcessingContext(),
     )
     assert (cfg.method, cfg.fusion, cfg.likelihood_mode) == ("spetexmbi", "decision", "sum")
+    assert cfg.texture_change == "isfa"
     assert cfg.angle_tolerance_deg == 6.0 and cfg.fusion_weight == 0.4
+    default = config_from(alg, {}, QgsProcessingContext())
+    assert default.texture_change == "difference" == NewlyBuiltConfig().texture_change

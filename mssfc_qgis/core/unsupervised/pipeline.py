@@ -29,10 +29,17 @@ from ..errors import MssfcError
 from . import bli as bli_mod
 from . import fusion, isfa, mbi, objects, texture
 
-__all__ = ["NewlyBuiltConfig", "PixelParams", "newlybuilt_untiled"]
+__all__ = [
+    "NewlyBuiltConfig",
+    "PixelParams",
+    "fit_texture_change",
+    "newlybuilt_untiled",
+    "texture_change",
+]
 
 METHODS = ("proposed", "obisfa", "sfambi", "spetexmbi")
 FUSIONS = ("feature", "decision")
+TEXTURE_CHANGES = ("isfa", "difference")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,9 @@ class NewlyBuiltConfig:
         phi in ``BI = phi * BLI + (1 - phi) * N(MBI)`` (seed: 0.4).
     ci_weight : float
         a in ``CI = a * N(T_spec) + (1 - a) * N(T_tex)`` (ours: 0.5).
+    texture_change : {"isfa", "difference"}
+        ``T_tex``: ISFA over the two GLCM stacks, or the norm of their standardized difference
+        (METHODS B.2 allows both).
     likelihood_mode : {"product", "sum"}; likelihood_weight : float
         ``N(CI) * N(BI)`` or ``w * N(CI) + (1 - w) * N(BI)``.
     threshold : float, optional
@@ -101,6 +111,7 @@ class NewlyBuiltConfig:
     angle_tolerance_deg: float = 4.0
     fusion_weight: float = 0.4
     ci_weight: float = 0.5
+    texture_change: Literal["isfa", "difference"] = "difference"
     likelihood_mode: Literal["product", "sum"] = "product"
     likelihood_weight: float = 0.5
     threshold: float | None = None
@@ -127,6 +138,10 @@ class NewlyBuiltConfig:
             raise MssfcError(f"method must be one of {METHODS}, got {self.method!r}.")
         if self.fusion not in FUSIONS:
             raise MssfcError(f"fusion must be one of {FUSIONS}, got {self.fusion!r}.")
+        if self.texture_change not in TEXTURE_CHANGES:
+            raise MssfcError(
+                f"texture_change must be one of {TEXTURE_CHANGES}, got {self.texture_change!r}."
+            )
         for name in ("fusion_weight", "ci_weight", "likelihood_weight", "baseline_weight"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
@@ -196,6 +211,24 @@ def _isfa_map(
     x, y = isfa.sample_pixel_pairs(a, b, valid, max_samples=cfg.max_samples, seed=cfg.seed)
     model = isfa.fit_isfa(x, y, max_iter=max_iter, tol=cfg.isfa_tol)
     return isfa.isfa_change_intensity(model, a, b, valid=valid)
+
+
+def fit_texture_change(
+    x: np.ndarray, y: np.ndarray, cfg: NewlyBuiltConfig
+) -> isfa.IsfaModel | fusion.DiffStats:
+    """Fit ``cfg.texture_change`` on ``(N, features)`` GLCM samples of T1 (``x``) and T2 (``y``)."""
+    if cfg.texture_change == "isfa":
+        return isfa.fit_isfa(x, y, max_iter=cfg.isfa_max_iter, tol=cfg.isfa_tol)
+    return fusion.fit_difference_stats(x, y)
+
+
+def texture_change(
+    model: isfa.IsfaModel | fusion.DiffStats, g1: np.ndarray, g2: np.ndarray, valid: np.ndarray
+) -> np.ndarray:
+    """Texture change ``(H, W)`` float32 of GLCM stacks ``(features, H, W)`` (0 where invalid)."""
+    if isinstance(model, isfa.IsfaModel):
+        return isfa.isfa_change_intensity(model, g1, g2, valid=valid)
+    return np.where(valid, fusion.difference_magnitude(g1, g2, model), 0.0).astype(np.float32)
 
 
 def newlybuilt_untiled(
@@ -293,7 +326,8 @@ def newlybuilt_untiled(
         g1, g2 = texture_of(b1), texture_of(b2)
 
     if cfg.method == "proposed":
-        t_tex = _isfa_map(g1, g2, ok, cfg, max_iter=cfg.isfa_max_iter)
+        gx, gy = isfa.sample_pixel_pairs(g1, g2, ok, max_samples=cfg.max_samples, seed=cfg.seed)
+        t_tex = texture_change(fit_texture_change(gx, gy, cfg), g1, g2, ok)
         tex_n = fusion.normalize(t_tex, _fit_norm(t_tex, ok))
         ci = fusion.change_intensity(spec_n, tex_n, weight=cfg.ci_weight)
         ci_n = fusion.normalize(ci, _fit_norm(ci, ok))
