@@ -76,8 +76,10 @@ class NewlyBuiltConfig:
     ci_weight : float
         a in ``CI = a * N(T_spec) + (1 - a) * N(T_tex)`` (ours: 0.5).
     texture_change : {"isfa", "difference"}
-        ``T_tex``: ISFA over the two GLCM stacks, or the norm of their standardized difference
-        (METHODS B.2 allows both).
+        ``T_tex``: the norm of the standardized difference of the two GLCM stacks (default,
+        ours) or ISFA over them (METHODS B.2 allows both). The GLCM statistics are strongly
+        correlated, so ISFA's generalized eigenproblem is ill-conditioned on them and weights the
+        least-changing, noisiest combinations most.
     likelihood_mode : {"product", "sum"}; likelihood_weight : float
         ``N(CI) * N(BI)`` or ``w * N(CI) + (1 - w) * N(BI)``.
     threshold : float, optional
