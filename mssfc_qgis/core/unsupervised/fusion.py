@@ -194,11 +194,15 @@ def difference_magnitude(t1: np.ndarray, t2: np.ndarray, stats: DiffStats) -> np
 
     t1, t2 : (C, H, W); returns (H, W) float32.
     """
-    d = np.asarray(t2, dtype=np.float32) - np.asarray(t1, dtype=np.float32)
-    mean = np.asarray(stats.mean, np.float32)[:, None, None]
-    std = np.asarray(stats.std, np.float32)[:, None, None]
-    z = (d - mean) / std
-    return np.sqrt(np.nan_to_num(z * z).sum(axis=0)).astype(np.float32)
+    z = np.subtract(t2, t1, dtype=np.float32)
+    z -= np.asarray(stats.mean, np.float32)[:, None, None]
+    z *= (1.0 / np.asarray(stats.std, np.float64)).astype(np.float32)[:, None, None]
+    np.multiply(z, z, out=z)
+    total = z.sum(axis=0)
+    bad = ~np.isfinite(total)
+    if bad.any():  # NaN terms count as 0, as an infinite one as the largest float32
+        total[bad] = np.nan_to_num(z[:, bad]).sum(axis=0)
+    return np.sqrt(total).astype(np.float32, copy=False)
 
 
 def sfambi_score(
