@@ -82,3 +82,18 @@ def test_baselines():
     labels = np.array([[0, 0, 1], [1, 1, 2]])
     means = object_means(np.array([[1.0, 3.0, 0.0], [3.0, 6.0, 5.0]]), labels)
     np.testing.assert_allclose(means, [[2, 2, 3], [3, 3, 5]])
+
+
+def test_difference_magnitude_is_the_standardized_norm_and_ignores_nan_terms():
+    rng = np.random.default_rng(3)
+    t1 = rng.normal(size=(3, 6, 7)).astype(np.float32)
+    t2 = rng.normal(size=(3, 6, 7)).astype(np.float32)
+    t2[1, 2, 3] = np.nan
+    stats = DiffStats(mean=(0.1, -0.2, 0.3), std=(2.0, 0.5, 1.0))
+    z = (t2.astype(np.float64) - t1 - np.array(stats.mean)[:, None, None]) / np.array(stats.std)[
+        :, None, None
+    ]
+    expected = np.sqrt(np.nansum(z * z, axis=0))
+    got = difference_magnitude(t1, t2, stats)
+    assert got.dtype == np.float32 and np.isfinite(got).all()
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
