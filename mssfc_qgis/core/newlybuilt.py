@@ -200,11 +200,11 @@ def _texture(
 def fit_change(
     t1: RasterSource, t2: RasterSource, grid: Grid, cfg: NewlyBuiltConfig, *, workers: int = 1
 ) -> ChangeStats:
-    """Fit ISFA (spectral and textural) and the two normalizations on sample windows; the
-    sample textures are computed in ``workers`` threads."""
+    """Fit spectral ISFA, the texture change (``cfg.texture_change``) and the two normalizations
+    on sample windows; the sample textures are computed in ``workers`` threads."""
     halo = texture.texture_halo(cfg.texture_window)
     # ISFA keeps cfg.max_samples pixels: 16 windows of 256 px (1 Mpx) spread the sample wider
-    # than 9 of 512 at 40 % of the texture work
+    # than 9 of 512, at under half the texture work
     blocks = _sample_blocks(
         [t1, t2], grid, halo, size=CHANGE_SAMPLE_WINDOW, count=CHANGE_SAMPLE_COUNT
     )

@@ -26,7 +26,7 @@ from scipy import ndimage
 
 from .engine import Block, OutputSpec, run_windows
 from .errors import Canceled
-from .progress import NullProgress, Progress
+from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
     Grid,
     RasterSource,
@@ -288,9 +288,7 @@ def sieve_mask(
     return _open_mask(out_path)
 
 
-def _polygonize_sieved(
-    mask: RasterSource, *, min_pixels: int, progress: Progress | None
-) -> PolygonSet:
+def _polygonize_sieved(mask: RasterSource, *, min_pixels: int, progress: Progress) -> PolygonSet:
     """:func:`polygonize` of ``mask`` after :func:`sieve_mask` (into a temporary folder,
     removed afterwards); the polygons keep ``mask``'s georeferencing."""
     folder = tempfile.mkdtemp(prefix="mssfc_sieve_")
@@ -300,9 +298,9 @@ def _polygonize_sieved(
             os.path.join(folder, "sieved.tif"),
             min_pixels=min_pixels,
             tile=_SIEVE_TILE,
-            progress=progress,
+            progress=ScaledProgress(progress, 0, 30),
         )
-        polys = polygonize(sieved, grid=mask.grid, progress=progress)
+        polys = polygonize(sieved, grid=mask.grid, progress=ScaledProgress(progress, 30, 100))
         del sieved  # close the file before its folder goes (Windows)
         return polys
     finally:
