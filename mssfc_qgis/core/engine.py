@@ -15,19 +15,22 @@ never by the raster's height. Per-window functions are pure: arrays in, arrays o
 statistics fitted beforehand and passed in. Windows run in a thread pool (numpy, OpenCV and
 ONNX Runtime release the GIL); reading and writing stay on the calling thread, as GDAL requires.
 Progress and cancel go through :class:`~mssfc_qgis.core.progress.Progress`.
+
+:func:`run_concurrently` runs independent stages (each a tiled run with its own datasets) side by
+side, so one stage's serial parts (fitting, I/O) overlap another's computing.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import Canceled, MssfcError
-from .progress import NullProgress, Progress
+from .progress import Lanes, NullProgress, Progress
 from .raster import Grid, RasterSource, RasterWriter, Window, create_raster
 
 
@@ -220,6 +223,58 @@ def run_windows(
     except BaseException:
         outs.discard()
         raise
+
+
+def run_concurrently(
+    jobs: Sequence[Callable[[Progress], object]],
+    progress: Progress,
+    *,
+    weights: Sequence[float] | None = None,
+) -> list[object]:
+    """Run independent jobs at the same time: the first on this thread, the others on threads of
+    their own; returns their results in order.
+
+    Each job gets its own :class:`Progress` lane; the lanes' percentages (weighted by
+    ``weights``, default equal) and messages reach ``progress`` from this thread only. When a job
+    fails or the user cancels, the other jobs see a cancel at their next check and the first
+    error is raised once all have stopped. Jobs must not share GDAL datasets.
+    """
+    if not jobs:
+        return []
+    lanes = Lanes(progress, weights or [1.0] * len(jobs))
+    results: list[object] = [None] * len(jobs)
+    errors: list[BaseException] = []
+
+    def guarded(job: Callable[[Progress], object], lane: Progress) -> object:
+        try:
+            return job(lane)
+        except BaseException:
+            lanes.abort()  # the others stop at their next cancel check
+            raise
+
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs) - 1)) as pool:
+        futures = {pool.submit(guarded, job, lanes.lane(i)): i for i, job in enumerate(jobs[1:], 1)}
+        try:
+            results[0] = jobs[0](lanes.lane(0))
+        except BaseException as exc:
+            errors.append(exc)
+            lanes.abort()
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+            for fut in done:
+                failure = fut.exception()
+                if failure is not None:
+                    errors.append(failure)
+                else:
+                    results[futures[fut]] = fut.result()
+            lanes.flush()
+    lanes.flush()
+    if errors:
+        # a real error beats the cancels it caused in the other lanes
+        real = [e for e in errors if not isinstance(e, Canceled)]
+        raise (real or errors)[0]
+    return results
 
 
 def _crop_results(results: Mapping[str, np.ndarray], block: Block) -> dict[str, np.ndarray]:

@@ -33,7 +33,7 @@ import numpy as np
 from osgeo import ogr, osr
 from scipy import ndimage
 
-from .engine import Block, OutputSpec, read_full, run_windows
+from .engine import Block, OutputSpec, read_full, run_concurrently, run_windows
 from .errors import Canceled, MssfcError
 from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
@@ -44,6 +44,7 @@ from .raster import (
     decimated_read,
     open_raster,
     sample_windows,
+    scratch_folder,
     write_array,
 )
 from .unsupervised import bli as bli_mod
@@ -337,7 +338,7 @@ def change_intensity_stage(
 def mbi_window(
     block: Block, *, cfg: NewlyBuiltConfig, pixel_size: float, value_range: tuple[float, float]
 ) -> dict[str, np.ndarray]:
-    """Raw MBI of one window (read with :func:`mbi_halo_px`)."""
+    """Raw MBI of one window's core (read with :func:`mbi_halo_px`)."""
     px = cfg.in_pixels(pixel_size)
     out = mbi.morphological_building_index(
         _brightness(block.data[0], cfg),
@@ -347,6 +348,7 @@ def mbi_window(
         reconstruction_radius=cfg.mbi_radius_px(pixel_size),
         value_range=value_range,
         valid=block.valid,
+        core=block.core_slices,
     )
     return {"mbi": out}
 
@@ -881,47 +883,52 @@ def newlybuilt(
     check_size(pair.grid, cfg, gsd)
     if cfg.method != "proposed":
         return _baseline(pair, outputs, cfg, gsd, progress)
-    tmp = Path(tempfile.mkdtemp(prefix="mssfc_newlybuilt_"))
-    try:
+    with scratch_folder("mssfc_newlybuilt_") as tmp:
         p = {k: str(tmp / f"{k}.tif") for k in ("ci", "mbi", "bli", "bi", "lik", "raw_mask")}
-        step = [
-            ScaledProgress(progress, a, b)
-            for a, b in ((0, 35), (35, 60), (60, 75), (75, 80), (80, 88), (88, 100))
-        ]
         t1 = str(t1_path)
         t2 = str(t2_path)
-        change_intensity_stage(
-            t1,
-            t2,
-            p["ci"],
-            bands_t1=bands_t1,
-            bands_t2=bands_t2,
-            cfg=cfg,
-            tile=tile,
-            workers=workers,
-            progress=step[0],
-        )
         # T2 on the common grid: the CI raster's grid; stages 2-3 read T2 through the pair VRT.
         t2_aligned = _aligned_t2(pair, tmp)
-        mbi_stage(
-            t2_aligned,
-            p["mbi"],
-            cfg=cfg,
-            pixel_size=gsd,
-            tile=tile,
-            workers=workers,
-            progress=step[1],
-        )
-        bli_stage(
-            t2_aligned,
-            p["bli"],
-            cfg=cfg,
-            pixel_size=gsd,
-            tile=tile,
-            workers=workers,
-            progress=step[2],
-        )
-        building_intensity_stage(p["bli"], p["mbi"], p["bi"], cfg=cfg, tile=tile, progress=step[3])
+        # Change intensity (T1, T2) and building intensity (T2) do not depend on each other: they
+        # run side by side, each with half the workers, so one's serial parts (fitting, I/O,
+        # line detection) overlap the other's computing.
+        lane_workers = max(1, workers // 2)
+
+        def change(pr: Progress) -> None:
+            change_intensity_stage(
+                t1,
+                t2,
+                p["ci"],
+                bands_t1=bands_t1,
+                bands_t2=bands_t2,
+                cfg=cfg,
+                tile=tile,
+                workers=lane_workers,
+                progress=pr,
+            )
+
+        def buildings(pr: Progress) -> None:
+            for stage, name, (a, b) in ((mbi_stage, "mbi", (0, 40)), (bli_stage, "bli", (40, 90))):
+                stage(
+                    t2_aligned,
+                    p[name],
+                    cfg=cfg,
+                    pixel_size=gsd,
+                    tile=tile,
+                    workers=lane_workers,
+                    progress=ScaledProgress(pr, a, b),
+                )
+            building_intensity_stage(
+                p["bli"],
+                p["mbi"],
+                p["bi"],
+                cfg=cfg,
+                tile=tile,
+                progress=ScaledProgress(pr, 90, 100),
+            )
+
+        run_concurrently([change, buildings], ScaledProgress(progress, 0, 75))
+        step = [ScaledProgress(progress, 75, 85), ScaledProgress(progress, 85, 100)]
         _, threshold = likelihood_stage(
             p["ci"],
             p["bi"],
@@ -929,7 +936,7 @@ def newlybuilt(
             p["raw_mask"],
             cfg=cfg,
             tile=tile,
-            progress=step[4],
+            progress=step[0],
         )
         _, count = objects_stage(
             p["raw_mask"],
@@ -939,10 +946,8 @@ def newlybuilt(
             ci_path=p["ci"],
             bi_path=p["bi"],
             cfg=cfg,
-            progress=step[5],
+            progress=step[1],
         )
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return {
         "likelihood": outputs.likelihood,
         "mask": outputs.mask,
@@ -981,8 +986,7 @@ def _baseline(
     res = newlybuilt_untiled(
         _float(block.data[0]), _float(block.data[1]), block.valid, cfg, pixel_size_m=gsd
     )
-    tmp = Path(tempfile.mkdtemp(prefix="mssfc_baseline_"))
-    try:
+    with scratch_folder("mssfc_baseline_") as tmp:
         valid = block.valid
         lik = np.where(valid, res["likelihood"], FLOAT_NODATA).astype(np.float32)
         mask = np.where(valid, res["mask"], MASK_NODATA).astype(np.uint8)
@@ -1012,8 +1016,6 @@ def _baseline(
             cfg=cfg,
             progress=progress,
         )
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     thr = float(res["threshold"])
     return {
         "likelihood": outputs.likelihood,

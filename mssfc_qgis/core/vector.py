@@ -13,8 +13,6 @@ import contextlib
 import functools
 import math
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from .raster import (
     iter_blocks,
     open_raster,
     partial_path,
+    scratch_folder,
 )
 
 gdal.UseExceptions()
@@ -291,11 +290,10 @@ def sieve_mask(
 def _polygonize_sieved(mask: RasterSource, *, min_pixels: int, progress: Progress) -> PolygonSet:
     """:func:`polygonize` of ``mask`` after :func:`sieve_mask` (into a temporary folder,
     removed afterwards); the polygons keep ``mask``'s georeferencing."""
-    folder = tempfile.mkdtemp(prefix="mssfc_sieve_")
-    try:
+    with scratch_folder("mssfc_sieve_") as folder:
         sieved = sieve_mask(
             mask,
-            os.path.join(folder, "sieved.tif"),
+            str(folder / "sieved.tif"),
             min_pixels=min_pixels,
             tile=_SIEVE_TILE,
             progress=ScaledProgress(progress, 0, 30),
@@ -303,8 +301,6 @@ def _polygonize_sieved(mask: RasterSource, *, min_pixels: int, progress: Progres
         polys = polygonize(sieved, grid=mask.grid, progress=ScaledProgress(progress, 30, 100))
         del sieved  # close the file before its folder goes (Windows)
         return polys
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def zonal_means(

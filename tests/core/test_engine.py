@@ -3,6 +3,8 @@ nodata survive, cancel leaves nothing behind."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from mssfc_qgis.core.engine import (
     blend_ramp,
     read_full,
     run_blended,
+    run_concurrently,
     run_windows,
     tile_starts,
 )
@@ -191,3 +194,69 @@ def test_unwritable_output(tmp_path, rng):
     blocker.write_text("x")
     with pytest.raises(MssfcError, match="Cannot create the output folder"):
         run_windows([src], _smooth, [OutputSpec("out", str(blocker / "o.tif"))], grid=src.grid)
+
+
+class _Recorder(NullProgress):
+    """Records what reaches the parent, and from which thread."""
+
+    def __init__(self, cancel_after: float | None = None) -> None:
+        self.percents: list[float] = []
+        self.messages: list[str] = []
+        self.threads: set[int] = set()
+        self.cancel_after = cancel_after
+        self.started = time.monotonic()
+
+    def set_progress(self, percent: float) -> None:
+        self.threads.add(threading.get_ident())
+        self.percents.append(percent)
+
+    def info(self, message: str) -> None:
+        self.threads.add(threading.get_ident())
+        self.messages.append(message)
+
+    def is_canceled(self) -> bool:
+        return self.cancel_after is not None and time.monotonic() - self.started > self.cancel_after
+
+
+def _busy(seconds: float, name: str):
+    """A job that reports progress and checks cancel every 10 ms, like a tiled stage."""
+
+    def job(progress):
+        progress.info(f"{name} starts")
+        steps = int(seconds / 0.01)
+        for k in range(steps):
+            if progress.is_canceled():
+                raise Canceled("Canceled by the user.")
+            time.sleep(0.01)
+            progress.set_progress(100.0 * (k + 1) / steps)
+        return name
+
+    return job
+
+
+def test_concurrent_jobs_report_on_the_calling_thread_only():
+    parent = _Recorder()
+    out = run_concurrently([_busy(0.1, "a"), _busy(0.3, "b")], parent, weights=[1, 3])
+    assert out == ["a", "b"]
+    assert parent.threads == {threading.get_ident()}
+    assert sorted(parent.messages) == ["a starts", "b starts"]
+    assert parent.percents[-1] == pytest.approx(100.0)
+    assert all(0 <= p <= 100 for p in parent.percents)
+
+
+def test_concurrent_failure_stops_the_other_job_and_raises_the_real_error():
+    def broken(progress):
+        time.sleep(0.05)
+        raise ValueError("stage failed")
+
+    t0 = time.monotonic()
+    with pytest.raises(ValueError, match="stage failed"):
+        run_concurrently([_busy(5.0, "long"), broken], _Recorder())
+    assert time.monotonic() - t0 < 2.0  # the long job saw the cancel within a few checks
+
+
+def test_concurrent_cancel_stops_every_job():
+    t0 = time.monotonic()
+    with pytest.raises(Canceled):
+        run_concurrently([_busy(5.0, "a"), _busy(5.0, "b")], _Recorder(cancel_after=0.1))
+    assert time.monotonic() - t0 < 2.0

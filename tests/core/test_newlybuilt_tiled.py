@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from mssfc_qgis.core.demo_scene import make_scene, write_scene
-from mssfc_qgis.core.errors import MssfcError
+from mssfc_qgis.core.errors import Canceled, MssfcError
 from mssfc_qgis.core.metrics import confusion
 from mssfc_qgis.core.newlybuilt import (
     NewlyBuiltConfig,
@@ -17,6 +20,7 @@ from mssfc_qgis.core.newlybuilt import (
     mbi_stage,
     newlybuilt,
 )
+from mssfc_qgis.core.progress import NullProgress
 from mssfc_qgis.core.raster import Grid, read_array, write_array
 from tests.conftest import shared_data, utm_wkt
 
@@ -159,3 +163,27 @@ def test_real_levir_1024_accuracy(tmp_path):
     )
     # measured 2026-11: F1 ~0.44; predicting every pixel as change would give F1 ~0.19
     assert total.f1 > 0.3 and total.precision > 0.4
+
+
+def test_cancel_mid_run_leaves_no_file(scene, tmp_path):
+    """Cancel while change and building intensity run side by side: both stop, nothing is left,
+    not even the scratch folder."""
+
+    class CancelAtQuarter(NullProgress):
+        percent = 0.0
+
+        def set_progress(self, percent: float) -> None:
+            self.percent = max(self.percent, percent)
+
+        def is_canceled(self) -> bool:
+            return self.percent > 25.0
+
+    scratch_before = set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*"))
+    folder = tmp_path / "out"
+    out = Outputs(str(folder / "l.tif"), str(folder / "m.tif"), str(folder / "p.gpkg"))
+    progress = CancelAtQuarter()
+    with pytest.raises(Canceled):
+        newlybuilt(scene["t1"], scene["t2"], out, tile=64, progress=progress)
+    assert 25.0 < progress.percent < 75.0  # stopped inside the concurrent stages
+    assert not folder.exists() or list(folder.iterdir()) == []
+    assert set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*")) == scratch_before

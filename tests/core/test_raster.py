@@ -18,6 +18,7 @@ from mssfc_qgis.core.raster import (
     open_raster,
     read_array,
     sample_windows,
+    scratch_folder,
     write_array,
 )
 from tests.conftest import shared_data, utm_wkt
@@ -178,3 +179,18 @@ def test_real_levir_png_without_georeferencing(tmp_path):
     data, grid = _copy_first_bands(pair.t1, tmp_path, "levir.tif")
     assert (grid.width, grid.height) == (256, 256)
     assert not grid.crs_wkt
+
+
+def test_scratch_rasters_are_uncompressed_and_removed(tmp_path, rng):
+    data = rng.random((1, 64, 64)).astype(np.float32)
+    kept = _write(tmp_path / "final.tif", data)
+    with scratch_folder("mssfc_test_") as folder:
+        inner = _write(folder / "step.tif", data)
+        ds = gdal.Open(inner)
+        assert ds.GetMetadata("IMAGE_STRUCTURE").get("COMPRESSION") is None
+        np.testing.assert_array_equal(ds.ReadAsArray(), data[0])
+        ds = None
+    assert not folder.exists()
+    ds = gdal.Open(kept)
+    assert ds.GetMetadata("IMAGE_STRUCTURE").get("COMPRESSION") == "DEFLATE"
+    ds = None

@@ -157,26 +157,48 @@ def perpendicular_pairs(
         )
     if len(seg) < 2:
         return np.zeros((0, 2), np.int64)
+    n = len(seg)
     length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+    theta = np.degrees(np.arctan2(seg[:, 3] - seg[:, 1], seg[:, 2] - seg[:, 0])) % 180.0
     spacing = max(max_distance / 2.0, 0.5)
     n_pts = np.maximum(np.ceil(length / spacing).astype(np.int64), 1) + 1
-    owner = np.repeat(np.arange(len(seg)), n_pts)
+    owner = np.repeat(np.arange(n), n_pts)
     starts = np.cumsum(n_pts) - n_pts
     frac = (np.arange(owner.size) - starts[owner]) / (n_pts[owner] - 1)
     pts = seg[owner, :2] + frac[:, None] * (seg[owner, 2:] - seg[owner, :2])
     # a sample lies within spacing / 2 of every point of its segment, so true distance <= d
     # implies two samples within d + spacing
-    close = cKDTree(pts).query_pairs(r=max_distance + spacing, output_type="ndarray")
-    if close.size == 0:
+    radius = max_distance + spacing
+    # Only segments of near-perpendicular orientation can pair: samples are grouped by their
+    # segment's orientation bin and only bins that can hold partners are searched against each
+    # other (a superset of the pairs; the exact angle test follows).
+    bins = np.minimum((theta / _ORIENT_BIN).astype(np.int64), _N_ORIENT - 1)
+    pt_bin = bins[owner]
+    members = [np.flatnonzero(pt_bin == b) for b in range(_N_ORIENT)]
+    trees = [cKDTree(pts[m]) if m.size else None for m in members]
+    found: list[np.ndarray] = []
+    for b, c in _partner_bins(angle_tolerance_deg):
+        tb, tc = trees[b], trees[c]
+        if tb is None or tc is None:
+            continue
+        if b == c:
+            close = tb.query_pairs(r=radius, output_type="ndarray")
+            if close.size:
+                found.append(np.stack([members[b][close[:, 0]], members[b][close[:, 1]]], 1))
+            continue
+        near = tb.sparse_distance_matrix(tc, radius, output_type="ndarray")
+        if near.size:
+            found.append(np.stack([members[b][near["i"]], members[c][near["j"]]], 1))
+    if not found:
         return np.zeros((0, 2), np.int64)
+    close = np.concatenate(found)
     i, j = owner[close[:, 0]], owner[close[:, 1]]
     keep = i != j
     # unique (min, max) index pairs, sorted, through one int64 key (np.unique(axis=0) is slow)
-    key = np.unique(np.minimum(i[keep], j[keep]) * len(seg) + np.maximum(i[keep], j[keep]))
-    pairs = np.stack([key // len(seg), key % len(seg)], axis=1)
+    key = np.unique(np.minimum(i[keep], j[keep]) * n + np.maximum(i[keep], j[keep]))
+    pairs = np.stack([key // n, key % n], axis=1)
     if pairs.size == 0:
         return np.zeros((0, 2), np.int64)
-    theta = np.degrees(np.arctan2(seg[:, 3] - seg[:, 1], seg[:, 2] - seg[:, 0])) % 180.0
     delta = np.abs(theta[pairs[:, 0]] - theta[pairs[:, 1]]) % 180.0
     acute = np.minimum(delta, 180.0 - delta)
     pairs = pairs[90.0 - acute <= angle_tolerance_deg + 1e-9]
@@ -184,6 +206,27 @@ def perpendicular_pairs(
         return np.zeros((0, 2), np.int64)
     dist = segment_distance(seg[pairs[:, 0]], seg[pairs[:, 1]])
     return pairs[dist <= max_distance].astype(np.int64)
+
+
+_ORIENT_BIN = 10.0  # degrees
+_N_ORIENT = 18
+
+
+def _partner_bins(tolerance_deg: float) -> list[tuple[int, int]]:
+    """Unordered orientation-bin pairs ``(b, c)``, ``b <= c``, that can hold two segments whose
+    acute angle is within ``tolerance_deg`` of 90 degrees (bins of :data:`_ORIENT_BIN`)."""
+    out = []
+    margin = 1e-6
+    for b in range(_N_ORIENT):
+        for c in range(b, _N_ORIENT):
+            # orientation differences between the two bins span [lo, hi] (before mod 180)
+            lo = (c - b - 1) * _ORIENT_BIN
+            hi = (c - b + 1) * _ORIENT_BIN
+            # acute angle of a difference x in [0, 180]: min(x, 180 - x); it reaches within
+            # tolerance of 90 iff the interval meets [90 - tol, 90 + tol]
+            if hi >= 90.0 - tolerance_deg - margin and lo <= 90.0 + tolerance_deg + margin:
+                out.append((b, c))
+    return out
 
 
 def corner_quads(seg: np.ndarray, pairs: np.ndarray, max_arm: float | None) -> np.ndarray:

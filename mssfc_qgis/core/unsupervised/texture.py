@@ -21,6 +21,7 @@ offsets); ``levels=8`` is about 4x faster than ``levels=16``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cv2
@@ -143,6 +144,9 @@ def glcm_features(
 
 
 _STRIP_ROWS = 64
+#: Up to this many pairs per window (181: 2 * 181**2 < 2**16) the per-pixel sums of counts and
+#: squared counts are exact 16-bit integers; the default 7 x 7 window with 4 offsets has 156.
+_SMALL_PAIRS = 181
 
 
 class _Plan:
@@ -183,11 +187,9 @@ class _Plan:
             groups.setdefault((abs(dy), abs(dx)), []).append((dy, dx))
         self.groups = [((window - adx, window - ady), offs) for (ady, adx), offs in groups.items()]
         self.max_pairs = sum((window - abs(dy)) * (window - abs(dx)) for dy, dx in offsets)
-        self.small = self.max_pairs <= 255
-        table_len = 256 if self.small else self.max_pairs + 1
+        table_len = 256 if self.max_pairs <= 255 else self.max_pairs + 1
         k_arr = np.arange(table_len, dtype=np.float64)
-        self.lut_ulogu = k_arr * np.log(np.maximum(k_arr, 1.0))  # float64: entropy cancels digits
-        self.lut_u2 = (k_arr * k_arr).astype(np.float32)
+        self.lut_ulogu = (k_arr * np.log(np.maximum(k_arr, 1.0))).astype(np.float32)
 
 
 # per box shape: (ksize, [(pair codes of one offset, which bins occur in them)])
@@ -234,30 +236,31 @@ def _glcm_strip(q: np.ndarray, plan: _Plan) -> np.ndarray:
         sum_ab += _box_sum(s1, (ksize, anchor))
         sum_a2b2 += _box_sum(s2, (ksize, anchor))
 
-    s_ulogu, s_off2, s_diag2, count_by_d = _pair_sums(group_codes, plan, h, w)
+    s_ulogu, s_u2, count_by_d = _pair_sums(group_codes, plan, h, w)
 
-    # pair counts and sum of d^2 from the per-d counts: exact integers in float32
-    n_f = np.zeros((h, w), np.float32)
-    sum_d2 = np.zeros((h, w), np.float32)
-    for d in range(levels):
-        n_f += count_by_d[d]
-        if d:
-            sum_d2 += count_by_d[d] * np.float32(d * d)
+    # pair counts and sum of d^2 from the per-d counts (exact integers)
+    n_i = count_by_d.sum(axis=0, dtype=np.int32)
+    sum_d2 = np.zeros((h, w), np.int32)
+    for d in range(1, levels):
+        sum_d2 += count_by_d[d] * np.int32(d * d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        nf = n_f.astype(np.float64)
-        has = nf > 0
+        nf = n_i.astype(np.float64)
+        has = n_i > 0
         inv_n = np.where(has, 1.0 / np.maximum(nf, 1.0), 0.0)
         contrast = sum_d2 * inv_n
         homogeneity = np.zeros((h, w), np.float64)
         for d in range(levels):
             homogeneity += count_by_d[d] * (1.0 / (1.0 + d * d))
         homogeneity *= inv_n
-        asm = (s_off2 / 2.0 + s_diag2) * inv_n * inv_n
+        asm = s_u2 * (0.5 * inv_n * inv_n)
         u_off = nf - count_by_d[0]
         entropy = np.where(
             has, np.log(np.maximum(nf, 1.0)) + np.log(2.0) * u_off * inv_n - s_ulogu * inv_n, 0.0
         )
-        entropy = np.maximum(entropy, 0.0)
+        # A window's smallest positive entropy, (N - 1, 1) pairs, exceeds ln(N) / N; float32
+        # sums leave ~1e-6 where it is 0 (e.g. a constant window): snap those to 0 exactly.
+        floor = 0.1 * math.log(plan.max_pairs) / plan.max_pairs
+        entropy = np.where(entropy < floor, 0.0, entropy)
         mean = sum_ab * (0.5 * inv_n)
         variance = np.maximum(sum_a2b2 * (0.5 * inv_n) - mean * mean, 0.0)
     return np.stack([contrast, homogeneity, asm, entropy, variance]).astype(np.float32)
@@ -265,16 +268,23 @@ def _glcm_strip(q: np.ndarray, plan: _Plan) -> np.ndarray:
 
 def _pair_sums(
     group_codes: _GroupCodes, plan: _Plan, h: int, w: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sums over level pairs of ``u ln u``, ``u^2`` (off-diagonal, diagonal) and ``u`` per
-    ``|i - j|``, where ``u`` is a pair's count in the window; one box filter per pair."""
-    # Per-bin counts: small integers, so u*ln(u) and u^2 come from look-up tables.
-    lut_ulogu, lut_u2 = plan.lut_ulogu, plan.lut_u2
-    # float32 sums of at most n_bins terms; exact for the integer ones (< 2**24)
-    s_ulogu = np.zeros((h, w), np.float64)
-    s_off2 = np.zeros((h, w), np.float32)
-    s_diag2 = np.zeros((h, w), np.float32)
-    count_by_d = np.zeros((plan.levels, h, w), np.float32)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sums over level pairs of ``u ln u``, of ``u^2`` (off-diagonal pairs once, diagonal ones
+    twice) and of ``u`` per ``|i - j|``, where ``u`` is a pair's count in the window; one box
+    filter per pair and box shape.
+
+    Returns ``(s_ulogu (h, w) float32, s_u2 (h, w), count_by_d (levels, h, w))``; with at most
+    :data:`_SMALL_PAIRS` pairs per window the last two are exact uint16 sums (cheaper than
+    float), otherwise float32 (exact below 2**24).
+    """
+    lut_ulogu = plan.lut_ulogu
+    fast = plan.max_pairs <= _SMALL_PAIRS  # every sum below fits 16 bits: 2 * n^2 < 65536
+    acc_type = np.uint16 if fast else np.float32
+    # float32 sums of at most n_bins terms, always in the same order: a pixel's value does not
+    # depend on the strip or tile it was computed in
+    s_ulogu = np.zeros((h, w), np.float32)
+    s_u2 = np.zeros((h, w), acc_type)
+    count_by_d = np.zeros((plan.levels, h, w), acc_type)
     seen = np.zeros(plan.n_bins, bool)
     for _, codes in group_codes:
         for _, present in codes:
@@ -293,15 +303,17 @@ def _pair_sums(
             u = part if u is None else cv2.add(u, part)
         if u is None:
             continue
-        if plan.small:  # boxFilter is fastest into 16 bits, LUT needs 8
-            u8 = u.astype(np.uint8)
-            ulogu, u2 = cv2.LUT(u8, lut_ulogu), cv2.LUT(u8, lut_u2)
+        twice = 2.0 if plan.bin_d[k] == 0 else 1.0
+        if fast:
+            cv2.add(s_ulogu, cv2.LUT(u.astype(np.uint8), lut_ulogu), dst=s_ulogu)
+            cv2.add(s_u2, cv2.multiply(u, u, scale=twice), dst=s_u2)
+            cv2.add(count_by_d[plan.bin_d[k]], u, dst=count_by_d[plan.bin_d[k]])
         else:
-            ulogu, u2 = lut_ulogu[u], lut_u2[u]
-        cv2.accumulate(ulogu, s_ulogu)
-        cv2.accumulate(u2, s_diag2 if plan.bin_d[k] == 0 else s_off2)
-        cv2.accumulate(u, count_by_d[plan.bin_d[k]])
-    return s_ulogu, s_off2, s_diag2, count_by_d
+            uf = u.astype(np.float32)
+            cv2.add(s_ulogu, lut_ulogu[u], dst=s_ulogu)
+            cv2.add(s_u2, uf * uf * np.float32(twice), dst=s_u2)
+            cv2.add(count_by_d[plan.bin_d[k]], uf, dst=count_by_d[plan.bin_d[k]])
+    return s_ulogu, s_u2, count_by_d
 
 
 def _box_sum(

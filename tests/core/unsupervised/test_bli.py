@@ -12,6 +12,7 @@ from mssfc_qgis.core.unsupervised.bli import (
     line_density,
     normalize_bli,
     perpendicular_pairs,
+    segment_distance,
 )
 
 
@@ -68,3 +69,21 @@ def test_density_and_scale_helpers():
     scale = BliScale.from_dict(json.loads(json.dumps(fit_bli_scale(d).to_dict())))
     assert scale.high == 1.0
     assert bli_halo(3.0, 2.0) == 11
+
+
+def test_lvc_orientation_bins_miss_no_pair():
+    """The orientation-binned candidate search gives exactly the brute-force LVC pairs."""
+    rng = np.random.default_rng(7)
+    seg = rng.random((600, 4)) * 120
+    n = len(seg)
+    i, j = np.triu_indices(n, 1)
+    theta = np.degrees(np.arctan2(seg[:, 3] - seg[:, 1], seg[:, 2] - seg[:, 0])) % 180
+    delta = np.abs(theta[i] - theta[j]) % 180
+    acute = np.minimum(delta, 180 - delta)
+    dist = segment_distance(seg[i], seg[j])
+    for tol in (0.0, 4.0, 9.99, 10.0, 45.0, 90.0):
+        ok = (90 - acute <= tol + 1e-9) & (dist <= 4.0)
+        expected = np.stack([i[ok], j[ok]], axis=1)
+        got = perpendicular_pairs(seg, max_distance=4.0, angle_tolerance_deg=tol)
+        np.testing.assert_array_equal(got, expected, err_msg=f"tolerance {tol}")
+        assert tol == 0.0 or len(got) > 0

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 from unsup_scenes import urban_brightness
@@ -12,6 +13,7 @@ from mssfc_qgis.core.unsupervised.mbi import (
     metres_to_pixels,
     morphological_building_index,
     reconstruct_by_dilation,
+    to_uint8_exact,
     white_tophat_by_reconstruction,
 )
 
@@ -113,3 +115,47 @@ def test_units_and_bad_input():
         metres_to_pixels(10.0, 0.0)
     with pytest.raises(MssfcError, match="s_min"):
         mbi_lengths(10, 5, 1)
+
+
+def test_core_only_reconstruction_equals_full_in_the_core():
+    """Shrinking the work box as the steps run changes nothing inside the requested core."""
+    rng = np.random.default_rng(5)
+    for trial in range(12):
+        b = (urban_brightness(int(rng.integers(40, 110)), seed=trial) * 255).astype(np.uint8)
+        h, w = b.shape
+        length, d = int(rng.integers(2, 25)), int(rng.choice([0, 45, 90, 135]))
+        radius = int(rng.integers(1, 50))
+        marker = cv2.erode(b, line_kernel(length, d))
+        full = reconstruct_by_dilation(marker, b, radius=radius)
+        y0, x0 = int(rng.integers(0, h // 2)), int(rng.integers(0, w // 2))
+        y1, x1 = int(rng.integers(y0 + 1, h + 1)), int(rng.integers(x0 + 1, w + 1))
+        part = reconstruct_by_dilation(marker, b, radius=radius, core=(y0, y1, x0, x1))
+        np.testing.assert_array_equal(part[y0:y1, x0:x1], full[y0:y1, x0:x1])
+
+
+def test_mbi_of_a_core_equals_the_whole_image_result_there():
+    b = urban_brightness(120, seed=4)
+    full = morphological_building_index(b, **KW, value_range=(0.0, 1.0))
+    core = (slice(30, 85), slice(17, 101))
+    part = morphological_building_index(b, **KW, value_range=(0.0, 1.0), core=core)
+    assert part.shape == (55, 84)
+    np.testing.assert_array_equal(part, full[core])
+
+
+def test_eight_bit_brightness_runs_unrounded():
+    """Whole-valued brightness spanning <= 256 levels runs as uint8 with no rounding: the MBI is
+    a multiple of the brightness step, and agrees with the 16-bit path to its quantization."""
+    b8 = np.rint(urban_brightness(96, seed=3) * 200 + 20).astype(np.float32)
+    vr = (float(b8.min()), float(b8.max()))
+    assert to_uint8_exact(b8, value_range=vr) is not None
+    assert to_uint8_exact(b8 + 0.5, value_range=(vr[0] + 0.5, vr[1] + 0.5)) is None
+    assert to_uint8_exact(b8 * 2, value_range=(2 * vr[0], 2 * vr[1])) is None  # 400 levels
+    exact = morphological_building_index(b8, **KW, value_range=vr)
+    s = len(mbi_lengths(KW["min_length"], KW["max_length"], KW["step"])) - 1
+    np.testing.assert_allclose(exact * 4 * s, np.rint(exact * 4 * s), atol=1e-3)
+    # the same image seen as non-integer (shifted by 1/4) takes the 16-bit path
+    shifted = morphological_building_index(
+        b8 + 0.25, **KW, value_range=(vr[0] + 0.25, vr[1] + 0.25)
+    )
+    np.testing.assert_allclose(exact, shifted, atol=2 * (vr[1] - vr[0]) / 65535)
+    assert exact.max() > 5  # the test scene has buildings
