@@ -22,9 +22,11 @@ side, so one stage's serial parts (fitting, I/O) overlap another's computing.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -188,6 +190,7 @@ def run_windows(
     halo: int = 0,
     workers: int = 2,
     progress: Progress | None = None,
+    read_data: bool = True,
 ) -> dict[str, str]:
     """Run a local operator over a raster (or an aligned pair) window by window.
 
@@ -207,6 +210,9 @@ def run_windows(
         Pixels read around each core window (the operator's reach), clipped at the raster edge.
     workers
         Threads computing windows concurrently (1 = on the calling thread).
+    read_data
+        False: the blocks carry the validity mask only (``data`` is empty), for functions that
+        draw from elsewhere and need only where the sources are valid.
 
     Returns
     -------
@@ -218,11 +224,28 @@ def run_windows(
     cores = core_windows(grid, tile=tile)
     outs = _Outputs.create(outputs, grid)
     try:
-        _run_windows(sources, fn, outs, grid, cores, halo, workers, progress)
+        _run_windows(sources, fn, outs, grid, cores, halo, workers, progress, read_data)
         return outs.commit()
     except BaseException:
         outs.discard()
         raise
+
+
+_SHARED_POOL: contextvars.ContextVar[Executor | None] = contextvars.ContextVar(
+    "mssfc_shared_pool", default=None
+)
+
+
+@contextlib.contextmanager
+def compute_pool(workers: int) -> Iterator[Executor]:
+    """The threads that compute windows: the pool that :func:`run_concurrently` shares between
+    its jobs when there is one, else a new pool of ``workers`` threads."""
+    shared = _SHARED_POOL.get()
+    if shared is not None:
+        yield shared
+        return
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        yield pool
 
 
 def run_concurrently(
@@ -230,6 +253,7 @@ def run_concurrently(
     progress: Progress,
     *,
     weights: Sequence[float] | None = None,
+    shared_workers: int | None = None,
 ) -> list[object]:
     """Run independent jobs at the same time: the first on this thread, the others on threads of
     their own; returns their results in order.
@@ -238,24 +262,39 @@ def run_concurrently(
     ``weights``, default equal) and messages reach ``progress`` from this thread only. When a job
     fails or the user cancels, the other jobs see a cancel at their next check and the first
     error is raised once all have stopped. Jobs must not share GDAL datasets.
+
+    ``shared_workers``: the jobs' window computations (:func:`run_windows`,
+    :func:`compute_pool`) all run on one pool of that many threads, so the cores stay busy when
+    one job waits on I/O or has finished, and never hold more than that many computations.
     """
     if not jobs:
         return []
     lanes = Lanes(progress, weights or [1.0] * len(jobs))
     results: list[object] = [None] * len(jobs)
     errors: list[BaseException] = []
+    shared = ThreadPoolExecutor(max_workers=shared_workers) if shared_workers else None
+
+    def in_lane(job: Callable[[Progress], object], lane: Progress) -> object:
+        token = _SHARED_POOL.set(shared)
+        try:
+            return job(lane)
+        finally:
+            _SHARED_POOL.reset(token)
 
     def guarded(job: Callable[[Progress], object], lane: Progress) -> object:
         try:
-            return job(lane)
+            return in_lane(job, lane)
         except BaseException:
             lanes.abort()  # the others stop at their next cancel check
             raise
 
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs) - 1)) as pool:
+    with contextlib.ExitStack() as stack:
+        if shared is not None:
+            stack.enter_context(shared)
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(1, len(jobs) - 1)))
         futures = {pool.submit(guarded, job, lanes.lane(i)): i for i, job in enumerate(jobs[1:], 1)}
         try:
-            results[0] = jobs[0](lanes.lane(0))
+            results[0] = in_lane(jobs[0], lanes.lane(0))
         except BaseException as exc:
             errors.append(exc)
             lanes.abort()
@@ -297,12 +336,13 @@ def _run_windows(
     halo: int,
     workers: int,
     progress: Progress,
+    read_data: bool = True,
 ) -> None:
     def blocks() -> Iterator[Block]:
         for core in cores:
             _check_cancel(progress)
             win = core.expand(halo, grid.width, grid.height)
-            data = [src.read(win) for src in sources]
+            data = [src.read(win) for src in sources] if read_data else []
             yield Block(data, _read_valid(sources, win), win, core)
 
     def finish(block: Block, results: Mapping[str, np.ndarray]) -> None:
@@ -311,18 +351,19 @@ def _run_windows(
 
     total = len(cores)
     done = 0
-    if workers <= 1:
+    if workers <= 1 and _SHARED_POOL.get() is None:
         for block in blocks():
             finish(block, fn(block))
             done += 1
             progress.set_progress(100.0 * done / total)
         return
     pending: deque[tuple[Block, Future[Mapping[str, np.ndarray]]]] = deque()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    in_flight = max(1, workers)
+    with compute_pool(workers) as pool:
         try:
             for block in blocks():
                 pending.append((block, pool.submit(fn, block)))
-                while len(pending) > workers:
+                while len(pending) > in_flight:
                     b, fut = pending.popleft()
                     finish(b, fut.result())
                     done += 1

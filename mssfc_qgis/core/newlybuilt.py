@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ import numpy as np
 from osgeo import ogr, osr
 from scipy import ndimage
 
-from .engine import Block, OutputSpec, read_full, run_concurrently, run_windows
+from .engine import Block, OutputSpec, compute_pool, read_full, run_concurrently, run_windows
 from .errors import Canceled, MssfcError
 from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
@@ -118,16 +118,18 @@ def _sample_blocks(
     *,
     size: int = SAMPLE_WINDOW,
     count: int = SAMPLE_COUNT,
+    read_data: bool = True,
 ) -> list[Block]:
     """Blocks of ``count`` evenly spread ``size``-pixel sample windows (with halo), for fitting
-    global statistics."""
+    global statistics (validity only, no pixel values, with ``read_data=False``)."""
     blocks = []
     for core in sample_windows(grid, size=size, count=count):
         win = core.expand(halo, grid.width, grid.height)
         valid = np.ones((win.height, win.width), bool)
         for s in sources:
             valid &= s.read_valid(win)
-        blocks.append(Block([s.read(win) for s in sources], valid, win, core))
+        data = [s.read(win) for s in sources] if read_data else []
+        blocks.append(Block(data, valid, win, core))
     return blocks
 
 
@@ -227,7 +229,7 @@ def fit_change(
     feats = []
     # the sample textures are most of the fitting time: run them in the stage's threads
     jobs = [(b.data[i], b.valid) for b in blocks for i in (0, 1)]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with compute_pool(workers) as pool:
         textures = list(
             pool.map(lambda job: _texture(_brightness(job[0], cfg), job[1], trange, cfg), jobs)
         )
@@ -476,7 +478,7 @@ def detect_lattice_segments(
         done += 1
         progress.set_progress(100.0 * done / len(cells))
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with compute_pool(workers) as pool:
         try:
             for cx, cy in cells:
                 if progress.is_canceled():
@@ -626,7 +628,7 @@ def bli_stage(
         return lines.density(window, sigma=params["sigma"])
 
     sample = []
-    for b in _sample_blocks([src], grid, halo):
+    for b in _sample_blocks([src], grid, halo, read_data=False):
         sample.append(_core(raw(b.window), b)[_core(b.valid, b)])
     scale = bli_mod.fit_bli_scale(np.concatenate(sample))
 
@@ -645,6 +647,7 @@ def bli_stage(
         halo=halo,
         workers=workers,
         progress=ScaledProgress(progress, 40, 100),
+        read_data=False,  # the density is drawn from the segments: only validity is read
     )
     if len(lines.segments) == 0:
         progress.warning("No perpendicular line segments were found: BLI is 0 everywhere.")
@@ -890,9 +893,10 @@ def newlybuilt(
         # T2 on the common grid: the CI raster's grid; stages 2-3 read T2 through the pair VRT.
         t2_aligned = _aligned_t2(pair, tmp)
         # Change intensity (T1, T2) and building intensity (T2) do not depend on each other: they
-        # run side by side, each with half the workers, so one's serial parts (fitting, I/O,
-        # line detection) overlap the other's computing.
-        lane_workers = max(1, workers // 2)
+        # run side by side, their windows computed on one shared pool of ``workers`` threads, so
+        # one's serial parts (fitting, reading, writing) overlap the other's computing and the
+        # one that finishes first leaves its threads to the other.
+        lane_workers = max(1, workers)
 
         def change(pr: Progress) -> None:
             change_intensity_stage(
@@ -927,7 +931,9 @@ def newlybuilt(
                 progress=ScaledProgress(pr, 90, 100),
             )
 
-        run_concurrently([change, buildings], ScaledProgress(progress, 0, 75))
+        run_concurrently(
+            [change, buildings], ScaledProgress(progress, 0, 75), shared_workers=max(1, workers)
+        )
         step = [ScaledProgress(progress, 75, 85), ScaledProgress(progress, 85, 100)]
         _, threshold = likelihood_stage(
             p["ci"],

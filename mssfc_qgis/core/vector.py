@@ -619,17 +619,18 @@ def polygons_from_mask(
         polys = _polygonize_sieved(mask, min_pixels=min_pixels, progress=progress)
     else:
         polys = polygonize(mask, progress=progress)
-    # Polygons under the minimum area are never written: no statistics for them.
+    # Polygons under the minimum area or over the GI limit are never written: no statistics for
+    # them.
     polys = polys.subset(polys.stats["area"] >= min_area)
-    sources = {name: _open_mask(path) for name, path in (values or {}).items()}
-    means = zonal_means(polys, grid, sources, progress=progress) if len(polys) else {}
-    attrs: dict[str, np.ndarray] = {"area": polys.stats["area"]}
-    keep = np.ones(len(polys), dtype=bool)
+    attrs: dict[str, np.ndarray] = {}
     if with_gi or max_aspect_ratio is not None:
         gi = shape_index(polys) if len(polys) else np.zeros(0)
-        attrs["gi"] = gi
         if max_aspect_ratio is not None:
-            keep &= gi <= max_aspect_ratio
+            polys, gi = polys.subset(gi <= max_aspect_ratio), gi[gi <= max_aspect_ratio]
+        attrs["gi"] = gi
+    attrs = {"area": polys.stats["area"], **attrs}
+    sources = {name: _open_mask(path) for name, path in (values or {}).items()}
+    means = zonal_means(polys, grid, sources, progress=progress) if len(polys) else {}
     for name in values or {}:
         attrs[f"mean_{name}"] = means.get(name, np.zeros(0))
     text = None
@@ -638,10 +639,11 @@ def polygons_from_mask(
         text = {
             "change_type": list(change_types(means.get(a, np.zeros(0)), means.get(b, np.zeros(0))))
         }
+    keep = np.ones(len(polys), dtype=bool)
     write_gpkg(out_path, polys, attrs, keep=keep, simplify=simplify, text_fields=text)
     if filtered_mask_path:
         rasterize_kept(filtered_mask_path, polys, keep, grid, valid=mask, progress=progress)
-    return out_path, int(keep.sum())
+    return out_path, len(polys)
 
 
 def _open_mask(path: str) -> RasterSource:

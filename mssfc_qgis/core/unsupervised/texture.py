@@ -279,12 +279,12 @@ def _pair_sums(
     """
     lut_ulogu = plan.lut_ulogu
     fast = plan.max_pairs <= _SMALL_PAIRS  # every sum below fits 16 bits: 2 * n^2 < 65536
-    acc_type = np.uint16 if fast else np.float32
     # float32 sums of at most n_bins terms, always in the same order: a pixel's value does not
     # depend on the strip or tile it was computed in
     s_ulogu = np.zeros((h, w), np.float32)
-    s_u2 = np.zeros((h, w), acc_type)
-    count_by_d = np.zeros((plan.levels, h, w), acc_type)
+    s_u2 = np.zeros((h, w), np.uint16) if fast else np.zeros((h, w), np.float32)
+    shape = (plan.levels, h, w)
+    count_by_d = np.zeros(shape, np.uint16) if fast else np.zeros(shape, np.float32)
     seen = np.zeros(plan.n_bins, bool)
     for _, codes in group_codes:
         for _, present in codes:
