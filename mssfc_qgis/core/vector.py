@@ -34,6 +34,7 @@ from .raster import (
     iter_blocks,
     open_raster,
     partial_path,
+    same_grid,
     scratch_folder,
 )
 
@@ -99,6 +100,7 @@ def polygonize(
     progress: Progress | None = None,
     connectedness: int = 4,
     grid: Grid | None = None,
+    binary: bool = False,
 ) -> PolygonSet:
     """Vectorize the non-zero pixels of a 0/1 mask raster (band ``mask.bands[0]``).
 
@@ -109,6 +111,10 @@ def polygonize(
     grid
         Georeferencing (geotransform and CRS) of the polygons; default the mask's own. A
         temporary copy of a mask passes the original's, so nothing depends on the copy's.
+    binary
+        The band holds only 0 and 1 and has no nodata (e.g. :func:`sieve_mask`'s output): it is
+        polygonized as it is, with itself as the mask, about 3x faster than through the
+        lookup-table VRT that handles other masks.
 
     Returns
     -------
@@ -127,12 +133,16 @@ def polygonize(
         return 0 if progress.is_canceled() else 1
 
     # A 0/1 band is its own mask: zeros (and nodata) are not polygonized.
-    mem_mask = _binary_mask_band(mask, grid)
-    band = mem_mask.GetRasterBand(1)
+    if binary and same_grid(mask.grid, grid):
+        source = mask.dataset
+        band = source.GetRasterBand(mask.bands[0])
+    else:
+        source = _binary_mask_band(mask, grid)
+        band = source.GetRasterBand(1)
     try:
         gdal.Polygonize(
             band,
-            mem_mask.GetRasterBand(1),
+            band,
             layer,
             0,
             [f"8CONNECTED={connectedness}"] if connectedness == 8 else [],
@@ -298,7 +308,9 @@ def _polygonize_sieved(mask: RasterSource, *, min_pixels: int, progress: Progres
             tile=_SIEVE_TILE,
             progress=ScaledProgress(progress, 0, 30),
         )
-        polys = polygonize(sieved, grid=mask.grid, progress=ScaledProgress(progress, 30, 100))
+        polys = polygonize(
+            sieved, grid=mask.grid, binary=True, progress=ScaledProgress(progress, 30, 100)
+        )
         del sieved  # close the file before its folder goes (Windows)
         return polys
 
@@ -347,9 +359,13 @@ def zonal_means(
         _rasterize(ids_ds, layer, options=["ATTRIBUTE=pid"])
         ids = ids_band.ReadAsArray().ravel() + 1  # -1 (no polygon) -> bin 0
         ids[ids > max_fid + 1] = 0  # polygons of the layer left out of a subset
+        inside = np.flatnonzero(ids)  # only pixels under a polygon count (few, usually)
+        if inside.size == 0:
+            continue
+        ids = ids[inside]
         for name, src in values.items():
-            v = src.read(win)[0].astype(np.float64).ravel()
-            ok = src.read_valid(win).ravel() & np.isfinite(v)
+            v = src.read(win)[0].ravel()[inside].astype(np.float64)
+            ok = src.read_valid(win).ravel()[inside] & np.isfinite(v)
             sums[name] += np.bincount(ids[ok], weights=v[ok], minlength=max_fid + 2)
             counts[name] += np.bincount(ids[ok], minlength=max_fid + 2)
         progress.set_progress(100.0 * (i + 1) / len(blocks))
