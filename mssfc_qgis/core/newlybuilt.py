@@ -911,41 +911,28 @@ def newlybuilt(
                 progress=pr,
             )
 
-        def mbi_job(pr: Progress) -> None:
-            mbi_stage(
-                t2_aligned,
-                p["mbi"],
-                cfg=cfg,
-                pixel_size=gsd,
-                tile=tile,
-                workers=lane_workers,
-                progress=pr,
-            )
-
-        def bli_job(pr: Progress) -> None:
-            bli_stage(
-                t2_aligned,
+        def buildings(pr: Progress) -> None:
+            for stage, name, (a, b) in ((mbi_stage, "mbi", (0, 40)), (bli_stage, "bli", (40, 90))):
+                stage(
+                    t2_aligned,
+                    p[name],
+                    cfg=cfg,
+                    pixel_size=gsd,
+                    tile=tile,
+                    workers=lane_workers,
+                    progress=ScaledProgress(pr, a, b),
+                )
+            building_intensity_stage(
                 p["bli"],
+                p["mbi"],
+                p["bi"],
                 cfg=cfg,
-                pixel_size=gsd,
                 tile=tile,
-                workers=lane_workers,
-                progress=pr,
+                progress=ScaledProgress(pr, 90, 100),
             )
 
         run_concurrently(
-            [change, mbi_job, bli_job],
-            ScaledProgress(progress, 0, 72),
-            weights=[2, 1, 1],
-            shared_workers=max(1, workers),
-        )
-        building_intensity_stage(
-            p["bli"],
-            p["mbi"],
-            p["bi"],
-            cfg=cfg,
-            tile=tile,
-            progress=ScaledProgress(progress, 72, 75),
+            [change, buildings], ScaledProgress(progress, 0, 75), shared_workers=max(1, workers)
         )
         step = [ScaledProgress(progress, 75, 85), ScaledProgress(progress, 85, 100)]
         _, threshold = likelihood_stage(
