@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from qgis.core import (
+    QgsApplication,
     QgsMapLayer,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -25,6 +27,20 @@ GROUPS = {
     "evaluation": "Evaluation",
     "utilities": "Utilities",
 }
+
+
+#: The tiled tools compute at most this many tiles at once, whatever the core count (memory
+#: grows with each tile in flight, a few hundred MB each for the newly built pipeline).
+MAX_WORKERS = 8
+
+
+def compute_workers() -> int:
+    """Threads for the tiled tools: QGIS's "Max cores to use" (Settings > Options > Rendering),
+    or every core when it is unset, at most :data:`MAX_WORKERS`."""
+    n = QgsApplication.maxThreads()
+    if n is None or n < 1:
+        n = os.cpu_count() or 2
+    return max(1, min(int(n), MAX_WORKERS))
 
 
 def tr(text: str) -> str:

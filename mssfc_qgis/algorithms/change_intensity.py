@@ -10,7 +10,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from .base import FeedbackProgress, MssfcAlgorithm
+from .base import FeedbackProgress, MssfcAlgorithm, compute_workers
 from .unsupervised_common import SOURCE_NOTE, add_params, config_from
 
 
@@ -83,6 +83,7 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
             bands_t1=self.bands(parameters.get(self.BANDS_T1)),
             bands_t2=self.bands(parameters.get(self.BANDS_T2)),
             cfg=config_from(self, parameters, context),
+            workers=compute_workers(),
             progress=progress,
         )
         self.style(context, out, "probability")

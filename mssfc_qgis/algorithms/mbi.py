@@ -10,7 +10,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from .base import FeedbackProgress, MssfcAlgorithm
+from .base import FeedbackProgress, MssfcAlgorithm, compute_workers
 from .unsupervised_common import SOURCE_NOTE, add_params, add_pixel_size, config_from, pixel_size
 
 
@@ -58,6 +58,7 @@ class MbiAlgorithm(MssfcAlgorithm):
             bands=self.bands(parameters.get(self.BANDS)),
             cfg=config_from(self, parameters, context),
             pixel_size=pixel_size(self, parameters, context),
+            workers=compute_workers(),
             progress=progress,
         )
         return {self.OUTPUT: written["mbi"]}

@@ -12,7 +12,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from .base import FeedbackProgress, MssfcAlgorithm
+from .base import FeedbackProgress, MssfcAlgorithm, compute_workers
 from .unsupervised_common import SOURCE_NOTE, add_params, add_pixel_size, config_from, pixel_size
 
 
@@ -112,6 +112,7 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
             bands_t2=bands,
             cfg=config_from(self, parameters, context),
             pixel_size=pixel_size(self, parameters, context),
+            workers=compute_workers(),
             progress=progress,
         )
         self.style(context, lik, "probability")

@@ -172,3 +172,28 @@ def test_enum_parameters_map_to_config_values(provider):
     assert cfg.angle_tolerance_deg == 6.0 and cfg.fusion_weight == 0.4
     default = config_from(alg, {}, QgsProcessingContext())
     assert default.texture_change == "difference" == NewlyBuiltConfig().texture_change
+
+
+def test_tools_use_the_cores_qgis_allows(provider):
+    """The tiled tools compute on as many threads as QGIS's "Max cores to use" allows (every core
+    when unset), capped so memory stays bounded."""
+    import os
+
+    from qgis.core import QgsApplication
+
+    from mssfc_qgis.algorithms.base import MAX_WORKERS, compute_workers
+
+    before = QgsApplication.maxThreads()
+    cores = os.cpu_count() or 2
+    try:
+        QgsApplication.setMaxThreads(1)
+        assert compute_workers() == 1
+        # QGIS itself caps the setting at the machine's core count
+        QgsApplication.setMaxThreads(2)
+        assert compute_workers() == min(2, cores)
+        QgsApplication.setMaxThreads(64)
+        assert compute_workers() == min(cores, MAX_WORKERS)
+        QgsApplication.setMaxThreads(-1)
+        assert compute_workers() == min(cores, MAX_WORKERS)
+    finally:
+        QgsApplication.setMaxThreads(before)
