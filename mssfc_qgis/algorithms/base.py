@@ -30,7 +30,7 @@ GROUPS = {
 
 
 #: The tiled tools compute at most this many tiles at once, whatever the core count (memory
-#: grows with each tile in flight, a few hundred MB each for the newly built pipeline).
+#: grows with each tile in flight, about 100 MB each for the newly built pipeline).
 MAX_WORKERS = 8
 
 
