@@ -187,3 +187,16 @@ def test_cancel_mid_run_leaves_no_file(scene, tmp_path):
     assert 25.0 < progress.percent < 75.0  # stopped inside the concurrent stages
     assert not folder.exists() or list(folder.iterdir()) == []
     assert set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*")) == scratch_before
+
+
+def test_thread_count_does_not_change_the_result(scene, tmp_path):
+    """One thread or several, with the stages side by side: the same likelihood and mask."""
+    results = []
+    for workers in (1, 3):
+        folder = tmp_path / f"w{workers}"
+        out = Outputs(str(folder / "l.tif"), str(folder / "m.tif"), None)
+        newlybuilt(scene["t1"], scene["t2"], out, tile=96, workers=workers)
+        results.append((read_array(out.likelihood)[0], read_array(out.mask)[0]))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert results[0][1].max() == 1  # the scene has new buildings
