@@ -360,12 +360,14 @@ def mbi_halo_px(cfg: NewlyBuiltConfig, pixel_size: float) -> int:
     return mbi.mbi_halo(cfg.in_pixels(pixel_size).mbi_max_length, cfg.mbi_radius_px(pixel_size))
 
 
-def _full_range(source: RasterSource, cfg: NewlyBuiltConfig) -> tuple[float, float]:
+def decimated_brightness(source: RasterSource, cfg: NewlyBuiltConfig) -> np.ndarray:
+    """Brightness of the valid pixels of a decimated read of ``source`` (at most 2 Mpx), ``(n,)``
+    float32: what the MBI and BLI stages fit their brightness ranges on."""
     data, valid = decimated_read(source, max_pixels=2_000_000)
     b = _brightness(data, cfg)[valid]
     if b.size == 0:
         raise MssfcError(f"{source.path} has no valid pixels.")
-    return _range(b, 0.0, 100.0)
+    return b
 
 
 def mbi_stage(
@@ -378,9 +380,14 @@ def mbi_stage(
     tile: int = TILE,
     workers: int = 2,
     progress: Progress | None = None,
+    brightness_sample: np.ndarray | None = None,
 ) -> dict[str, str]:
     """Stage 2: Morphological Building Index (METHODS B.4), raw values. (Larger tiles would read
-    a smaller share of halo but run slower: the reconstruction leaves the CPU cache.)"""
+    a smaller share of halo but run slower: the reconstruction leaves the CPU cache.)
+
+    ``brightness_sample``: :func:`decimated_brightness` of the image when the caller has it
+    (the end-to-end run shares one read between MBI and BLI); read here when None.
+    """
     progress = progress or NullProgress()
     src = open_raster(image_path, bands=bands)
     grid = src.grid
@@ -391,7 +398,8 @@ def mbi_stage(
         f"{_brightness_note(src, cfg)} MBI lines {px.mbi_min_length}-{px.mbi_max_length} px by "
         f"{px.mbi_step} px ({gsd:g} m pixels), 4 directions."
     )
-    vr = _full_range(src, cfg)
+    bright = decimated_brightness(src, cfg) if brightness_sample is None else brightness_sample
+    vr = _range(bright, 0.0, 100.0)
     halo = mbi_halo_px(cfg, gsd)
     return run_windows(
         [src],
@@ -593,9 +601,11 @@ def bli_stage(
     tile: int = 1024,
     workers: int = 2,
     progress: Progress | None = None,
+    brightness_sample: np.ndarray | None = None,
 ) -> dict[str, str]:
     """Stage 3: Building Line Index (METHODS B.5), normalized to [0, 1] with a scale fitted on a
-    sample; optionally the perpendicular segments as a line GeoPackage.
+    sample; optionally the perpendicular segments as a line GeoPackage. ``brightness_sample``
+    as in :func:`mbi_stage`.
 
     Segments are detected once for the whole raster (:func:`detect_lattice_segments`) and paired
     once (LVC), then each tile draws the pairs near it, so tiles equal the untiled result.
@@ -605,8 +615,8 @@ def bli_stage(
     grid = src.grid
     gsd = pixel_size_metres(grid, override=pixel_size, progress=progress)
     params = _bli_params(cfg, gsd)
-    data, valid = decimated_read(src, max_pixels=2_000_000)
-    vr = _range(_brightness(data, cfg)[valid], 1.0, 99.0)
+    bright = decimated_brightness(src, cfg) if brightness_sample is None else brightness_sample
+    vr = _range(bright, 1.0, 99.0)
     segs = detect_lattice_segments(
         src,
         grid,
@@ -912,6 +922,8 @@ def newlybuilt(
             )
 
         def buildings(pr: Progress) -> None:
+            # one decimated read of T2 gives both the MBI and the BLI brightness ranges
+            sample = decimated_brightness(open_raster(t2_aligned), cfg)
             for stage, name, (a, b) in ((mbi_stage, "mbi", (0, 40)), (bli_stage, "bli", (40, 90))):
                 stage(
                     t2_aligned,
@@ -921,6 +933,7 @@ def newlybuilt(
                     tile=tile,
                     workers=lane_workers,
                     progress=ScaledProgress(pr, a, b),
+                    brightness_sample=sample,
                 )
             building_intensity_stage(
                 p["bli"],
