@@ -906,7 +906,7 @@ def newlybuilt(
         # run side by side, their windows computed on one shared pool of ``workers`` threads, so
         # one's serial parts (fitting, reading, writing) overlap the other's computing and the
         # one that finishes first leaves its threads to the other.
-        lane_workers = max(1, workers)
+        workers = max(1, workers)
 
         def change(pr: Progress) -> None:
             change_intensity_stage(
@@ -917,7 +917,7 @@ def newlybuilt(
                 bands_t2=bands_t2,
                 cfg=cfg,
                 tile=tile,
-                workers=lane_workers,
+                workers=workers,
                 progress=pr,
             )
 
@@ -931,7 +931,7 @@ def newlybuilt(
                     cfg=cfg,
                     pixel_size=gsd,
                     tile=tile,
-                    workers=lane_workers,
+                    workers=workers,
                     progress=ScaledProgress(pr, a, b),
                     brightness_sample=sample,
                 )
@@ -945,7 +945,7 @@ def newlybuilt(
             )
 
         run_concurrently(
-            [change, buildings], ScaledProgress(progress, 0, 75), shared_workers=max(1, workers)
+            [change, buildings], ScaledProgress(progress, 0, 75), shared_workers=workers
         )
         step = [ScaledProgress(progress, 75, 85), ScaledProgress(progress, 85, 100)]
         _, threshold = likelihood_stage(
