@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,19 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data not available: {path} (needs ../shared/data beside the repo)")
     return path
+
+
+def run_qgis_process(algorithm: str, *params: str, timeout: int = 600) -> dict:
+    """Run ``scripts/qgis_process --json run ALGORITHM -- PARAMS`` headless; assert it succeeded
+    and return its ``results`` (output name -> value)."""
+    out = subprocess.run(
+        [str(REPO / "scripts" / "qgis_process"), "--json", "run", algorithm, "--", *params],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    return json.loads(out.stdout[out.stdout.index("{") :])["results"]
 
 
 def utm_wkt(epsg: int = 32633) -> str:

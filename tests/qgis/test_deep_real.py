@@ -4,7 +4,6 @@ GeoTIFFs with its coordinates (processing.run and qgis_process), and the NAIP 4-
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from osgeo import gdal, osr
 
 from mssfc_qgis.core.raster import Grid, read_array, write_array
 from mssfc_qgis.paths import default_model_path
-from tests.conftest import REPO, shared_data
+from tests.conftest import run_qgis_process, shared_data
 
 
 def _levir_geotiffs(tmp_path):
@@ -72,25 +71,14 @@ def test_change_detection_on_levir_geotiffs(provider, bundled, tmp_path):
 
 def test_qgis_process_change_detection_on_levir(bundled, tmp_path):
     t1, t2 = _levir_geotiffs(tmp_path)
-    out = subprocess.run(
-        [
-            str(REPO / "scripts" / "qgis_process"),
-            "--json",
-            "run",
-            "mssfc:changedetection",
-            "--",
-            f"INPUT_T1={t1}",
-            f"INPUT_T2={t2}",
-            "DEVICE=0",
-            f"OUTPUT_CHANGE={tmp_path / 'c.tif'}",
-            f"OUTPUT_PROBABILITY={tmp_path / 'p.tif'}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    results = run_qgis_process(
+        "mssfc:changedetection",
+        f"INPUT_T1={t1}",
+        f"INPUT_T2={t2}",
+        "DEVICE=0",
+        f"OUTPUT_CHANGE={tmp_path / 'c.tif'}",
+        f"OUTPUT_PROBABILITY={tmp_path / 'p.tif'}",
     )
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    results = json.loads(out.stdout[out.stdout.index("{") :])["results"]
     ds = gdal.Open(results["OUTPUT_CHANGE"])
     ref = gdal.Open(t1)
     assert ds.GetGeoTransform() == pytest.approx(ref.GetGeoTransform())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mssfc_qgis.provider import algorithm_classes
-from tests.conftest import REPO
+from tests.conftest import REPO, run_qgis_process
 
 EXPECTED = {
     "demoscene",
@@ -94,24 +92,8 @@ def test_vector_styles_load(qgis_app, style, renderer):
 
 def test_qgis_process_runs_a_tool(tmp_path):
     """A real headless run through scripts/qgis_process (qgis_process.bin) with --json."""
-    env = dict(os.environ)
-    out = subprocess.run(
-        [
-            str(REPO / "scripts" / "qgis_process"),
-            "--json",
-            "run",
-            "mssfc:demoscene",
-            "--",
-            "SIZE=160",
-            "SEED=3",
-            f"OUTPUT_FOLDER={tmp_path}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    results = run_qgis_process(
+        "mssfc:demoscene", "SIZE=160", "SEED=3", f"OUTPUT_FOLDER={tmp_path}", timeout=300
     )
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    result = json.loads(out.stdout[out.stdout.index("{") :])
-    t1 = Path(result["results"]["T1"])
+    t1 = Path(results["T1"])
     assert t1.exists() and t1.parent == tmp_path

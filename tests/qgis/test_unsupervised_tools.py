@@ -118,34 +118,20 @@ def test_bad_inputs_give_clear_errors(provider, scene, tmp_path):
 
 def test_qgis_process_newlybuilt_on_levir(tmp_path):
     """Headless: qgis_process.bin --json run mssfc:newlybuilt on a real LEVIR-CD test pair."""
-    import json
-    import subprocess
-
-    from tests.conftest import REPO, shared_data
+    from tests.conftest import run_qgis_process, shared_data
 
     folder = shared_data("levir-cd-256")
     stem = (folder / "list" / "demo.txt").read_text().split()[0]
     stem = stem if stem.endswith(".png") else f"{stem}.png"
-    out = subprocess.run(
-        [
-            str(REPO / "scripts" / "qgis_process"),
-            "--json",
-            "run",
-            "mssfc:newlybuilt",
-            "--",
-            f"INPUT_T1={folder / 'A' / stem}",
-            f"INPUT_T2={folder / 'B' / stem}",
-            "PIXEL_SIZE=0.5",
-            f"OUTPUT_LIKELIHOOD={tmp_path / 'lik.tif'}",
-            f"OUTPUT_MASK={tmp_path / 'mask.tif'}",
-            f"OUTPUT_POLYGONS={tmp_path / 'new.gpkg'}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    results = run_qgis_process(
+        "mssfc:newlybuilt",
+        f"INPUT_T1={folder / 'A' / stem}",
+        f"INPUT_T2={folder / 'B' / stem}",
+        "PIXEL_SIZE=0.5",
+        f"OUTPUT_LIKELIHOOD={tmp_path / 'lik.tif'}",
+        f"OUTPUT_MASK={tmp_path / 'mask.tif'}",
+        f"OUTPUT_POLYGONS={tmp_path / 'new.gpkg'}",
     )
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    results = json.loads(out.stdout[out.stdout.index("{") :])["results"]
     for key in ("OUTPUT_LIKELIHOOD", "OUTPUT_MASK", "OUTPUT_POLYGONS"):
         assert (tmp_path / results[key].split("/")[-1]).exists()
     mask, grid = read_array(results["OUTPUT_MASK"])
