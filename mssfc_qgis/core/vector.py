@@ -233,8 +233,10 @@ def drop_small_components(
     ndarray
         ``(h, w)`` bool: ``ones`` without the small components that lie wholly in the window.
     """
+    if min_pixels <= 1:
+        return ones
     labels, n = ndimage.label(ones, structure=_CROSS)
-    if n == 0 or min_pixels <= 1:
+    if n == 0:
         return ones
     small = np.bincount(labels.ravel(), minlength=n + 1) < min_pixels
     small[0] = False
