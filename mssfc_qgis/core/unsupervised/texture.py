@@ -6,14 +6,17 @@ direction-averaged, rotation-tolerant matrix). A pair ``(p, p + offset)`` belong
 when *both* pixels lie inside it and are valid, exactly as ``skimage.feature.graycomatrix`` counts
 the pairs of a patch; pixels outside the array are absent (no padding values are invented).
 
-Nothing loops over pixels. Brightness is quantized to ``levels`` grey levels; for every unordered
-level pair ``{i, j}`` an indicator image is box-summed (``cv2.boxFilter``, integer output) once per
-box shape (a pair is filed under the top-left corner of its bounding box, so offsets with the same
-``(|dy|, |dx|)`` share one box), so every count is an exact integer and every statistic is a
-fixed function of those counts: the result in a window's core does not depend on where the window
-was cut (``texture_halo`` gives the halo that makes tiled equal to untiled, bit for bit). The
-image is processed in strips of rows, with that halo, so the per-pair planes stay in the CPU
-cache.
+Nothing loops over pixels. Brightness is quantized to ``levels`` grey levels and every pixel pair
+gets the code of its unordered level pair ``{i, j}`` (a bin). A pair is filed under the top-left
+corner of its bounding box, so offsets with the same ``(|dy|, |dx|)`` share one box shape, and a
+window's count of each bin is a box sum (``cv2.boxFilter``) of the bin's indicator. The counts of
+four bins are box-summed at once: a look-up table maps a pair's code to an int32 holding one 8-bit
+field per bin, and the window sums of the fields never carry into each other. The same packing
+gives the counts per grey-level difference and the sums of the pairs' levels and squared levels.
+Every count is an exact integer and every statistic a per-pixel function of those counts, so the
+result in a window's core does not depend on where the window was cut (``texture_halo`` gives the
+halo that makes tiled equal to untiled, bit for bit). The image is processed in strips of rows,
+with that halo, so the per-pack planes stay in the CPU cache.
 
 Cost grows with ``levels * (levels + 1) / 2`` times the number of box shapes (3 for the default
 offsets); ``levels=8`` is about 4x faster than ``levels=16``.
@@ -22,7 +25,9 @@ offsets); ``levels=8`` is about 4x faster than ``levels=16``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -82,11 +87,15 @@ def quantize(
             f"value_range must be two finite numbers with low < high, got {value_range}; fit "
             "it with fusion.fit_percentiles on the brightness."
         )
-    b = np.asarray(brightness, dtype=np.float64)
-    scaled = (b - low) * (levels / (high - low))
-    finite = np.isfinite(scaled)
-    codes = np.clip(np.floor(np.where(finite, scaled, 0.0)), 0, levels - 1).astype(np.uint8)
-    bad = ~finite if valid is None else ~(finite & valid)
+    b = np.asarray(brightness)
+    scaled = np.subtract(b, low, dtype=np.float64)
+    scaled *= levels / (high - low)
+    # clipping before the floor gives the same level; NaN stays NaN and is marked below
+    np.clip(scaled, 0, levels - 1, out=scaled)
+    np.floor(scaled, out=scaled)
+    with np.errstate(invalid="ignore"):
+        codes = scaled.astype(np.uint8)
+    bad = ~np.isfinite(b) if valid is None else ~(np.isfinite(b) & valid)
     codes[bad] = 255
     return codes
 
@@ -126,6 +135,8 @@ def glcm_features(
         window holds no valid pair get 0 everywhere.
     """
     _check_window_offsets(window, offsets)
+    if not 2 <= levels <= _MAX_LEVELS:
+        raise MssfcError(f"GLCM levels must be 2..{_MAX_LEVELS}, got {levels}; use 8 to 32.")
     b = np.asarray(brightness)
     if b.ndim != 2:
         raise MssfcError(f"brightness must be a 2-D (H, W) array, got shape {b.shape}.")
@@ -143,15 +154,44 @@ def glcm_features(
     return out
 
 
-_STRIP_ROWS = 64
-#: Up to this many pairs per window (181: 2 * 181**2 < 2**16) the per-pixel sums of counts and
-#: squared counts are exact 16-bit integers; the default 7 x 7 window with 4 offsets has 156.
+_STRIP_ROWS = 128
+#: Up to this many pairs per window (181: 2 * 181**2 < 2**16) the sums of squared counts are exact
+#: 16-bit integers; the default 7 x 7 window with 4 offsets has 156.
 _SMALL_PAIRS = 181
+_MAX_LEVELS = 64
+_MAX_WINDOW = 63
+_LITTLE = sys.byteorder == "little"
+
+
+@dataclass(frozen=True)
+class _Pack:
+    """Up to ``32 // bits`` per-pair integer values packed in one int32 lookup table.
+
+    Box-summing ``table[code]`` over a window sums every field at once: no field carries into the
+    next because each field's window sum stays below ``2 ** bits`` (and the top one below
+    ``2 ** (bits - 1)`` in one box shape, so the int32 box filter never overflows)."""
+
+    table: np.ndarray  # (n_codes,) int32: packed value of each pair code (0 for an invalid pair)
+    bits: int  # field width: 8, 16 or 32
+    items: tuple[int, ...]  # what each field holds (a bin, a grey-level difference, ...)
+    diagonal: bool = False  # bin packs: the bins are diagonal ones (i == j)
+
+
+def _pack(values: np.ndarray, bits: int, items: Iterable[int], *, diagonal: bool = False) -> _Pack:
+    """Pack ``values`` ``(fields, n_codes)`` (field f of each pair code) into one int32 table."""
+    n_fields = 32 // bits
+    table = np.zeros(values.shape[1], np.int64)
+    for f, row in enumerate(values):
+        shift = bits * (f if _LITTLE else n_fields - 1 - f)  # field f is element f of a view
+        table += row.astype(np.int64) << shift
+    return _Pack(
+        table.astype(np.uint32).view(np.int32), bits, tuple(int(i) for i in items), diagonal
+    )
 
 
 class _Plan:
-    """Tables shared by every strip: the bin of each unordered level pair, and the offsets grouped
-    by the box that counts their pairs."""
+    """Tables shared by every strip: the bin of each unordered level pair, the offsets grouped by
+    the box that counts their pairs, and the packs of per-pair values that are box-summed."""
 
     def __init__(self, window: int, levels: int, offsets: Sequence[tuple[int, int]]) -> None:
         self.window = window
@@ -160,10 +200,11 @@ class _Plan:
         self.anchor = (r, r)
         n_bins = levels * (levels + 1) // 2
         self.n_bins = n_bins
-        # bin index of the unordered pair {i, j}, i <= j, in row-major upper-triangle order
+        # bin index of the unordered pair {i, j}, i <= j, in row-major upper-triangle order; the
+        # code ``n_bins`` marks a pair with an invalid pixel
         lo_idx, hi_idx = np.triu_indices(levels)
-        self.dtype = np.uint8 if n_bins < 255 else np.uint16
-        self.none = int(np.iinfo(self.dtype).max)  # code of a pair with an invalid pixel
+        self.dtype = np.uint8 if n_bins < 256 else np.uint16
+        self.none = n_bins
         bin_of = np.full((256, 256), self.none, dtype=self.dtype)
         bin_of[lo_idx, hi_idx] = np.arange(n_bins)
         bin_of[hi_idx, lo_idx] = np.arange(n_bins)
@@ -178,7 +219,6 @@ class _Plan:
                 np.where(i < levels, i, 255), np.where(j < levels, j, 255)
             ].ravel()
             self.pair_lut = lut
-        self.bin_d = (hi_idx - lo_idx).astype(np.int64)
         # A pair is filed under the top-left corner of its bounding box: it lies in the window
         # around (y, x) when that corner is in [y - r, y + r - |dy|] x [x - r, x + r - |dx|], so
         # offsets with the same (|dy|, |dx|) share one box and are summed before filtering.
@@ -186,134 +226,213 @@ class _Plan:
         for dy, dx in offsets:
             groups.setdefault((abs(dy), abs(dx)), []).append((dy, dx))
         self.groups = [((window - adx, window - ady), offs) for (ady, adx), offs in groups.items()]
-        self.max_pairs = sum((window - abs(dy)) * (window - abs(dx)) for dy, dx in offsets)
-        table_len = 256 if self.max_pairs <= 255 else self.max_pairs + 1
+        per_group = [
+            len(offs) * (window - ady) * (window - adx) for (ady, adx), offs in groups.items()
+        ]
+        self.max_pairs = sum(per_group)
+        if self.max_pairs >= 2**15:
+            raise MssfcError(
+                f"{self.max_pairs} pixel pairs per GLCM window is too many (at most {2**15 - 1}): "
+                "use a smaller window or fewer offsets."
+            )
+        self.small = self.max_pairs <= _SMALL_PAIRS
+        # 8-bit fields hold a count when the window's total fits 8 bits and one box's 7 bits
+        self.bits = 8 if self.max_pairs < 256 and max(per_group) < 128 else 16
+        n_codes = 256 if self.dtype == np.uint8 else n_bins + 1  # cv2.LUT takes 256 entries
+        self.bin_packs, self.d_packs = _count_packs(levels, self.bits, n_codes)
+        self.moment_packs = _moment_packs(levels, n_codes, max(per_group), self.max_pairs)
+        table_len = 256 if self.bits == 8 else self.max_pairs + 1
         k_arr = np.arange(table_len, dtype=np.float64)
         self.lut_ulogu = (k_arr * np.log(np.maximum(k_arr, 1.0))).astype(np.float32)
 
 
-# per box shape: (ksize, [(pair codes of one offset, which bins occur in them)])
-_GroupCodes = list[tuple[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]]]
+def _count_packs(levels: int, bits: int, n_codes: int) -> tuple[list[_Pack], list[_Pack]]:
+    """Packs that count pairs: per unordered level pair (bin), diagonal and off-diagonal bins in
+    separate packs, and per grey-level difference ``d = |i - j|``."""
+    n_bins = levels * (levels + 1) // 2
+    lo_idx, hi_idx = np.triu_indices(levels)
+    diff = hi_idx - lo_idx
+    n_fields = 32 // bits
+    ones = np.eye(n_bins, n_codes, dtype=np.int64)  # row k: the indicator of bin k
+    bin_packs = [
+        _pack(ones[chunk], bits, chunk, diagonal=diag)
+        for diag in (True, False)
+        for chunk in _chunks(np.flatnonzero((diff == 0) == diag), n_fields)
+    ]
+    by_d = np.zeros((levels, n_codes), np.int64)
+    by_d[diff, np.arange(n_bins)] = 1
+    d_packs = [_pack(by_d[chunk], bits, chunk) for chunk in _chunks(np.arange(levels), n_fields)]
+    return bin_packs, d_packs
 
 
-def _glcm_strip(q: np.ndarray, plan: _Plan) -> np.ndarray:
-    """Features ``(5, h, w)`` of quantized codes ``q`` (pixels outside ``q`` are absent)."""
+def _moment_packs(levels: int, n_codes: int, box_pairs: int, max_pairs: int) -> list[_Pack]:
+    """Packs of the sum of a pair's two grey levels and of their squares: two 16-bit fields of
+    one pack when one box's sums stay below 2**15 and the window's below 2**16, else one each."""
+    n_bins = levels * (levels + 1) // 2
+    lo_idx, hi_idx = np.triu_indices(levels)
+    moments = np.zeros((2, n_codes), np.int64)
+    moments[0, :n_bins] = lo_idx + hi_idx
+    moments[1, :n_bins] = lo_idx**2 + hi_idx**2
+    top = int(moments[1].max())
+    if top * box_pairs < 2**15 and top * max_pairs < 2**16:
+        return [_pack(moments, 16, (0, 1))]
+    return [_pack(moments[k : k + 1], 32, (k,)) for k in (0, 1)]
+
+
+def _chunks(items: np.ndarray, size: int) -> list[np.ndarray]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# per box shape: (ksize, pair codes of each of its offsets)
+_GroupCodes = list[tuple[tuple[int, int], list[np.ndarray]]]
+
+
+def _pair_codes(q: np.ndarray, plan: _Plan) -> _GroupCodes:
+    """Bin code ``(h, w)`` of every pair, filed under its bounding box's top-left pixel (the
+    code ``plan.none`` where the pair leaves the strip or touches an invalid pixel)."""
     h, w = q.shape
     levels = plan.levels
-    anchor = plan.anchor
-    group_codes: _GroupCodes = []
-    sum_ab = np.zeros((h, w), np.int32)
-    sum_a2b2 = np.zeros((h, w), np.int32)
+    grouped: _GroupCodes = []
     for ksize, offs in plan.groups:
         codes = []
-        wide = 2 * len(offs) * (levels - 1) ** 2 > 65535
-        s1: np.ndarray = np.zeros((h, w), np.int32 if wide else np.uint16)
-        s2: np.ndarray = np.zeros_like(s1)
         for dy, dx in offs:
             rows, cols = h - abs(dy), w - abs(dx)
             if rows <= 0 or cols <= 0:
                 continue
-            y_a, x_a = max(0, -dy), max(0, -dx)  # reference pixel p, from the corner
-            y_c, x_c = max(0, dy), max(0, dx)  # p + offset
-            a = q[y_a : y_a + rows, x_a : x_a + cols]
-            c = q[y_c : y_c + rows, x_c : x_c + cols]
+            a = q[max(0, -dy) : max(0, -dy) + rows, max(0, -dx) : max(0, -dx) + cols]
+            c = q[max(0, dy) : max(0, dy) + rows, max(0, dx) : max(0, dx) + cols]
             code = np.full((h, w), plan.none, plan.dtype)
             if plan.pair_lut is not None:
                 pair = np.minimum(a, levels) * np.uint8(levels + 1) + np.minimum(c, levels)
                 code[:rows, :cols] = cv2.LUT(pair, plan.pair_lut)
             else:
                 code[:rows, :cols] = plan.bin_of[a, c]
-            present = np.bincount(code.ravel(), minlength=plan.none + 1)[: plan.n_bins] > 0
-            codes.append((code, present))
-            ok = code[:rows, :cols] != plan.none
-            a16: np.ndarray = np.where(ok, a, 0).astype(s1.dtype)
-            c16: np.ndarray = np.where(ok, c, 0).astype(s1.dtype)
-            s1[:rows, :cols] += a16 + c16
-            s2[:rows, :cols] += a16 * a16 + c16 * c16
-        if not codes:
-            continue
-        group_codes.append((ksize, codes))
-        sum_ab += _box_sum(s1, (ksize, anchor))
-        sum_a2b2 += _box_sum(s2, (ksize, anchor))
-
-    s_ulogu, s_u2, count_by_d = _pair_sums(group_codes, plan, h, w)
-
-    # pair counts and sum of d^2 from the per-d counts (exact integers)
-    n_i = count_by_d.sum(axis=0, dtype=np.int32)
-    sum_d2 = np.zeros((h, w), np.int32)
-    for d in range(1, levels):
-        sum_d2 += count_by_d[d] * np.int32(d * d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        nf = n_i.astype(np.float64)
-        has = n_i > 0
-        inv_n = np.where(has, 1.0 / np.maximum(nf, 1.0), 0.0)
-        contrast = sum_d2 * inv_n
-        homogeneity = np.zeros((h, w), np.float64)
-        for d in range(levels):
-            homogeneity += count_by_d[d] * (1.0 / (1.0 + d * d))
-        homogeneity *= inv_n
-        asm = s_u2 * (0.5 * inv_n * inv_n)
-        u_off = nf - count_by_d[0]
-        entropy = np.where(
-            has, np.log(np.maximum(nf, 1.0)) + np.log(2.0) * u_off * inv_n - s_ulogu * inv_n, 0.0
-        )
-        # A window's smallest positive entropy, (N - 1, 1) pairs, exceeds ln(N) / N; float32
-        # sums leave ~1e-6 where it is 0 (e.g. a constant window): snap those to 0 exactly.
-        floor = 0.1 * math.log(plan.max_pairs) / plan.max_pairs
-        entropy = np.where(entropy < floor, 0.0, entropy)
-        mean = sum_ab * (0.5 * inv_n)
-        variance = np.maximum(sum_a2b2 * (0.5 * inv_n) - mean * mean, 0.0)
-    return np.stack([contrast, homogeneity, asm, entropy, variance]).astype(np.float32)
+            codes.append(code)
+        if codes:
+            grouped.append((ksize, codes))
+    return grouped
 
 
-def _pair_sums(
-    group_codes: _GroupCodes, plan: _Plan, h: int, w: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sums over level pairs of ``u ln u``, of ``u^2`` (off-diagonal pairs once, diagonal ones
-    twice) and of ``u`` per ``|i - j|``, where ``u`` is a pair's count in the window; one box
-    filter per pair and box shape.
+def _box_fields(grouped: _GroupCodes, pack: _Pack, anchor: tuple[int, int]) -> np.ndarray:
+    """Window sums of ``pack``'s fields: ``(h, w, 32 // bits)``, field f in ``[..., f]``."""
+    total: np.ndarray | None = None
+    for ksize, codes in grouped:
+        ind: np.ndarray | None = None
+        for code in codes:
+            v = cv2.LUT(code, pack.table) if code.dtype == np.uint8 else pack.table[code]
+            ind = v if ind is None else np.add(ind, v, out=ind)
+        assert ind is not None
+        part = _box_sum(ind, (ksize, anchor)).view(np.uint32)
+        total = part if total is None else np.add(total, part, out=total)
+    assert total is not None
+    dtype = {8: np.uint8, 16: np.uint16, 32: np.uint32}[pack.bits]
+    return total.view(dtype).reshape(*total.shape, 32 // pack.bits)
 
-    Returns ``(s_ulogu (h, w) float32, s_u2 (h, w), count_by_d (levels, h, w))``; with at most
-    :data:`_SMALL_PAIRS` pairs per window the last two are exact uint16 sums (cheaper than
-    float), otherwise float32 (exact below 2**24).
+
+def _glcm_strip(q: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Features ``(5, h, w)`` of quantized codes ``q`` (pixels outside ``q`` are absent)."""
+    h, w = q.shape
+    grouped = _pair_codes(q, plan)
+    if not grouped:
+        return np.zeros((len(GLCM_FEATURES), h, w), np.float32)
+    anchor = plan.anchor
+    moments = [_box_fields(grouped, p, anchor) for p in plan.moment_packs]
+    if len(moments) == 1:
+        sum_ab, sum_a2b2 = moments[0][..., 0], moments[0][..., 1]
+    else:
+        sum_ab, sum_a2b2 = moments[0][..., 0], moments[1][..., 0]
+    count_by_d = [
+        fields[..., f]
+        for pack in plan.d_packs
+        for fields in (_box_fields(grouped, pack, anchor),)
+        for f in range(len(pack.items))
+    ]
+    s_ulogu, s_u2 = _pair_sums(grouped, plan, h, w)
+    return _statistics(count_by_d, sum_ab, sum_a2b2, s_ulogu, s_u2, max_pairs=plan.max_pairs)
+
+
+def _statistics(
+    count_by_d: Sequence[np.ndarray],
+    sum_ab: np.ndarray,
+    sum_a2b2: np.ndarray,
+    s_ulogu: np.ndarray,
+    s_u2: np.ndarray,
+    *,
+    max_pairs: int,
+) -> np.ndarray:
+    """The five features ``(5, h, w)`` float32 from a window's integer sums: pair counts per grey
+    level difference ``d`` (``count_by_d[d]``), sums of ``a + c`` and ``a^2 + c^2`` over its
+    pairs ``(a, c)``, and the sums over level pairs of ``u ln u`` and (diagonal ones twice)
+    ``u^2``. Each is a per-pixel function of those sums, so tiles agree with the whole."""
+    n_i = np.zeros(s_ulogu.shape, np.int32)
+    sum_d2 = np.zeros(s_ulogu.shape, np.int32)
+    homog = np.zeros(s_ulogu.shape, np.float32)
+    for d, count in enumerate(count_by_d):
+        n_i += count
+        if d:
+            sum_d2 += count.astype(np.int32) * (d * d)
+        homog += count.astype(np.float32) * np.float32(1.0 / (1.0 + d * d))
+    has = n_i > 0
+    nf = n_i.astype(np.float32)
+    inv_n = np.zeros_like(nf)
+    np.divide(1.0, nf, out=inv_n, where=has)
+    out = np.zeros((len(GLCM_FEATURES), *nf.shape), np.float32)
+    contrast, homogeneity, asm, entropy, variance = out
+    # divisions, not products with 1 / N: a constant window gets homogeneity and ASM exactly 1
+    np.divide(sum_d2, nf, out=contrast, where=has)
+    np.divide(homog, nf, out=homogeneity, where=has)
+    np.divide(s_u2, 2 * nf * nf, out=asm, where=has, casting="unsafe")
+    half_inv = inv_n * np.float32(0.5)
+    # entropy of the symmetric GLCM: ln N + ln 2 * (off-diagonal share) - sum(u ln u) / N
+    off = (nf - count_by_d[0]) * np.float32(math.log(2.0))
+    entropy[...] = np.log(np.maximum(nf, 1.0)) + (off - s_ulogu) * inv_n
+    # A window's smallest positive entropy, (N - 1, 1) pairs, exceeds ln(N) / N; float32
+    # sums leave ~1e-6 where it is 0 (e.g. a constant window): snap those to 0 exactly.
+    entropy[entropy < 0.1 * math.log(max_pairs) / max_pairs] = 0.0
+    # variance of the 2N grey levels: (2N sum(a^2 + c^2) - sum(a + c)^2) / (2N)^2, its
+    # numerator an exact integer (0 in a constant window, never negative)
+    s1 = sum_ab.astype(np.int64)
+    spread = 2 * n_i.astype(np.int64) * sum_a2b2 - s1 * s1
+    np.multiply(spread, half_inv * half_inv, out=variance, casting="unsafe")
+    return out
+
+
+def _pair_sums(grouped: _GroupCodes, plan: _Plan, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over level pairs of ``u ln u`` and of ``u^2`` (off-diagonal pairs once, diagonal ones
+    twice), where ``u`` is a pair's count in the window; the counts of a pack of bins come from
+    one box filter per box shape.
+
+    Returns ``(s_ulogu (h, w) float32, s_u2 (h, w))``; ``s_u2`` is an exact uint16 sum with at
+    most :data:`_SMALL_PAIRS` pairs per window, int64 otherwise.
     """
-    lut_ulogu = plan.lut_ulogu
-    fast = plan.max_pairs <= _SMALL_PAIRS  # every sum below fits 16 bits: 2 * n^2 < 65536
-    # float32 sums of at most n_bins terms, always in the same order: a pixel's value does not
-    # depend on the strip or tile it was computed in
-    s_ulogu = np.zeros((h, w), np.float32)
-    s_u2 = np.zeros((h, w), np.uint16) if fast else np.zeros((h, w), np.float32)
-    shape = (plan.levels, h, w)
-    count_by_d = np.zeros(shape, np.uint16) if fast else np.zeros(shape, np.float32)
-    seen = np.zeros(plan.n_bins, bool)
-    for _, codes in group_codes:
-        for _, present in codes:
-            seen |= present
-    for k in map(int, np.flatnonzero(seen)):
-        u: np.ndarray | None = None
-        for ksize, codes in group_codes:
-            ind: np.ndarray | None = None
-            for code, present in codes:
-                if present[k]:
-                    eq = np.equal(code, k).view(np.uint8)
-                    ind = eq if ind is None else ind + eq
-            if ind is None:
-                continue
-            part = _box_sum(ind, (ksize, plan.anchor), depth=cv2.CV_16U)
-            u = part if u is None else cv2.add(u, part)
-        if u is None:
+    present = np.zeros(plan.none + 1, bool)
+    for _, codes in grouped:
+        for code in codes:
+            present |= np.bincount(code.ravel(), minlength=plan.none + 1)[: plan.none + 1] > 0
+    n_fields = 32 // plan.bits
+    # float32 sums per field, always over the packs in the same order (an absent pack adds 0):
+    # a pixel's value does not depend on the strip or tile it was computed in
+    acc_ulogu = np.zeros((h, w, n_fields), np.float32)
+    acc_u2: np.ndarray = np.zeros((h, w, n_fields), np.uint16 if plan.small else np.int64)
+    for pack in plan.bin_packs:
+        if not present[list(pack.items)].any():
             continue
-        twice = 2.0 if plan.bin_d[k] == 0 else 1.0
-        if fast:
-            cv2.add(s_ulogu, cv2.LUT(u.astype(np.uint8), lut_ulogu), dst=s_ulogu)
-            cv2.add(s_u2, cv2.multiply(u, u, scale=twice), dst=s_u2)
-            cv2.add(count_by_d[plan.bin_d[k]], u, dst=count_by_d[plan.bin_d[k]])
+        u = _box_fields(grouped, pack, plan.anchor)
+        if pack.bits == 8:
+            cv2.add(acc_ulogu, cv2.LUT(u, plan.lut_ulogu), dst=acc_ulogu)
         else:
-            uf = u.astype(np.float32)
-            cv2.add(s_ulogu, lut_ulogu[u], dst=s_ulogu)
-            cv2.add(s_u2, uf * uf * np.float32(twice), dst=s_u2)
-            cv2.add(count_by_d[plan.bin_d[k]], uf, dst=count_by_d[plan.bin_d[k]])
-    return s_ulogu, s_u2, count_by_d
+            acc_ulogu += plan.lut_ulogu[u]
+        sq = u.astype(acc_u2.dtype)
+        np.multiply(sq, sq, out=sq)
+        if pack.diagonal:
+            np.left_shift(sq, 1, out=sq)
+        np.add(acc_u2, sq, out=acc_u2)
+    s_ulogu = acc_ulogu[..., 0].copy()
+    s_u2 = acc_u2[..., 0].copy()
+    for f in range(1, n_fields):
+        s_ulogu += acc_ulogu[..., f]
+        s_u2 += acc_u2[..., f]
+    return s_ulogu, s_u2
 
 
 def _box_sum(
@@ -327,8 +446,10 @@ def _box_sum(
 
 
 def _check_window_offsets(window: int, offsets: Sequence[tuple[int, int]]) -> None:
-    if window < 3 or window % 2 == 0:
-        raise MssfcError(f"GLCM window must be an odd number >= 3 of pixels, got {window}.")
+    if window < 3 or window % 2 == 0 or window > _MAX_WINDOW:
+        raise MssfcError(
+            f"GLCM window must be an odd number of pixels from 3 to {_MAX_WINDOW}, got {window}."
+        )
     if len(offsets) == 0:
         raise MssfcError("GLCM needs at least one offset, e.g. ((0, 1), (1, 0)).")
     for dy, dx in offsets:

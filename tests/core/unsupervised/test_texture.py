@@ -59,6 +59,25 @@ def test_vectorized_matches_naive_loop():
     np.testing.assert_allclose(fast, ref, atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    "levels, offsets",
+    [
+        # 300 level pairs (16-bit pair codes), 272 pairs per window (16-bit count fields,
+        # 32-bit moment sums, 64-bit sums of squares)
+        (24, ((0, 1), (1, 0), (1, 1), (1, -1))),
+        # 128 pairs in one box (16-bit count fields), 16-bit sums of squares
+        (8, ((1, 1), (1, -1))),
+    ],
+)
+def test_other_sizes_match_naive_loop(levels, offsets):
+    rng = np.random.default_rng(3)
+    b = rng.random((16, 17)).astype(np.float32)
+    valid = rng.random((16, 17)) > 0.05
+    fast = glcm_features(b, window=9, levels=levels, offsets=offsets, valid=valid)
+    q = quantize(b, levels=levels, value_range=(0.0, 1.0), valid=valid)
+    np.testing.assert_allclose(fast, _naive(q, 9, levels, offsets), rtol=1e-5, atol=1e-4)
+
+
 def test_constant_image_has_no_contrast():
     f = glcm_features(np.full((16, 16), 0.3, np.float32), window=5, levels=8)
     contrast, homogeneity, asm, entropy, variance = f
@@ -81,3 +100,8 @@ def test_tiles_equal_untiled_with_halo():
 def test_bad_window_is_rejected():
     with pytest.raises(MssfcError, match="odd"):
         glcm_features(np.zeros((8, 8), np.float32), window=4)
+
+
+def test_too_many_levels_are_rejected():
+    with pytest.raises(MssfcError, match="levels must be 2..64"):
+        glcm_features(np.zeros((8, 8), np.float32), window=3, levels=65)
