@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, ogr, osr
 
-from .engine import Block, OutputSpec, core_windows, run_windows
+from .engine import Block, OutputSpec, core_windows, read_block, run_windows
 from .errors import Canceled, MssfcError
 from .metrics import (
     BestThreshold,
@@ -326,10 +326,7 @@ def _accumulate(
         for i, win in enumerate(wins):
             if progress.is_canceled():
                 raise Canceled("Canceled by the user.")
-            valid = np.ones((win.height, win.width), bool)
-            for s in sources:
-                valid &= s.read_valid(win)
-            fn(Block([s.read(win) for s in sources], valid, win, win))
+            fn(read_block(sources, win))
             progress.set_progress(100.0 * (i + 1) / len(wins))
     return Assessment(
         confusion=state.conf,

@@ -154,6 +154,27 @@ def _read_valid(sources: Sequence[RasterSource], window: Window) -> np.ndarray:
     return valid
 
 
+def read_block(
+    sources: Sequence[RasterSource],
+    window: Window,
+    core: Window | None = None,
+    *,
+    read_data: bool = True,
+) -> Block:
+    """The :class:`Block` of ``window`` (core ``core``, default the whole window): every
+    source's ``(bands, h, w)`` pixels, each source read once, and where all are valid (only
+    the validity with ``read_data=False``)."""
+    if not read_data:
+        return Block([], _read_valid(sources, window), window, core or window)
+    data = []
+    valid = np.ones((window.height, window.width), dtype=bool)
+    for src in sources:
+        arr, ok = src.read_with_valid(window)
+        data.append(arr)
+        valid &= ok
+    return Block(data, valid, window, core or window)
+
+
 def _check_sources(sources: Sequence[RasterSource], grid: Grid) -> None:
     for src in sources:
         g = src.grid
@@ -342,8 +363,7 @@ def _run_windows(
         for core in cores:
             _check_cancel(progress)
             win = core.expand(halo, grid.width, grid.height)
-            data = [src.read(win) for src in sources] if read_data else []
-            yield Block(data, _read_valid(sources, win), win, core)
+            yield read_block(sources, win, core, read_data=read_data)
 
     def finish(block: Block, results: Mapping[str, np.ndarray]) -> None:
         rows, cols = block.core_slices
@@ -458,8 +478,9 @@ def run_blended(
     groups = [tiles[i : i + batch] for i in range(0, len(tiles), batch)]
 
     def read(group: list[Window]) -> tuple[list[np.ndarray], np.ndarray]:
-        data = [np.stack([src.read(t) for t in group]) for src in sources]
-        return data, np.stack([_read_valid(sources, t) for t in group])
+        blocks = [read_block(sources, t) for t in group]
+        data = [np.stack([b.data[i] for b in blocks]) for i in range(len(sources))]
+        return data, np.stack([b.valid for b in blocks])
 
     # One reader thread prefetches the next batch while the model runs on this one; it is the
     # only thread that touches the sources (GDAL datasets are not thread-safe).
@@ -540,5 +561,4 @@ class _Strip:
 
 def read_full(sources: Sequence[RasterSource], grid: Grid) -> Block:
     """The whole grid as one block: for untiled reference runs in tests and small rasters."""
-    win = grid.full
-    return Block([s.read(win) for s in sources], _read_valid(sources, win), win, win)
+    return read_block(sources, grid.full)

@@ -33,7 +33,15 @@ import numpy as np
 from osgeo import ogr, osr
 from scipy import ndimage
 
-from .engine import Block, OutputSpec, compute_pool, read_full, run_concurrently, run_windows
+from .engine import (
+    Block,
+    OutputSpec,
+    compute_pool,
+    read_block,
+    read_full,
+    run_concurrently,
+    run_windows,
+)
 from .errors import Canceled, MssfcError
 from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
@@ -122,15 +130,10 @@ def _sample_blocks(
 ) -> list[Block]:
     """Blocks of ``count`` evenly spread ``size``-pixel sample windows (with halo), for fitting
     global statistics (validity only, no pixel values, with ``read_data=False``)."""
-    blocks = []
-    for core in sample_windows(grid, size=size, count=count):
-        win = core.expand(halo, grid.width, grid.height)
-        valid = np.ones((win.height, win.width), bool)
-        for s in sources:
-            valid &= s.read_valid(win)
-        data = [s.read(win) for s in sources] if read_data else []
-        blocks.append(Block(data, valid, win, core))
-    return blocks
+    return [
+        read_block(sources, core.expand(halo, grid.width, grid.height), core, read_data=read_data)
+        for core in sample_windows(grid, size=size, count=count)
+    ]
 
 
 def _core(arr: np.ndarray, block: Block) -> np.ndarray:

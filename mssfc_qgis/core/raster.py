@@ -11,6 +11,7 @@ band numbers are 1-based as in GDAL and QGIS.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import tempfile
@@ -189,12 +190,57 @@ class RasterSource:
             valid &= m > 0
         return valid
 
+    def read_with_valid(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`read` and :meth:`read_valid` of ``window`` with one read of the pixels: a band
+        whose mask is its nodata value is judged on the values read, by GDAL's rule."""
+        arr = self.read(window)
+        valid = np.ones((window.height, window.width), dtype=bool)
+        for i, b in enumerate(self.bands):
+            band = self.dataset.GetRasterBand(b)
+            flags = band.GetMaskFlags()
+            if flags & gdal.GMF_ALL_VALID:
+                continue
+            invalid = None
+            if flags == gdal.GMF_NODATA:
+                invalid = nodata_pixels(arr[i], band.GetNoDataValue())
+            if invalid is None:
+                mask_band = band.GetMaskBand()
+                invalid = (
+                    mask_band.ReadAsArray(window.x, window.y, window.width, window.height) == 0
+                )
+            valid &= ~invalid
+        return arr, valid
+
     def has_nodata(self) -> bool:
         """True when any selected band can be invalid somewhere."""
         return any(
             not (self.dataset.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALL_VALID)
             for b in self.bands
         )
+
+
+def nodata_pixels(values: np.ndarray, nodata: float | None) -> np.ndarray | None:
+    """Where ``values`` equal the band's ``nodata`` as GDAL's nodata mask sees it: integers equal
+    to it (none when it is out of the type's range), floats NaN for a NaN nodata or within 2 float32
+    epsilons of it, relatively (GDAL's ``ARE_REAL_EQUAL``). None when GDAL's rule is not replicated here (a
+    fractional nodata on integers, other types): read the mask band then."""
+    if nodata is None:
+        return np.zeros(values.shape, bool)
+    kind = values.dtype.kind
+    if kind in "ui":
+        info = np.iinfo(values.dtype)
+        if not math.isfinite(nodata) or not info.min <= nodata <= info.max:
+            return np.zeros(values.shape, bool)
+        return values == int(nodata) if float(nodata).is_integer() else None
+    if values.dtype not in (np.float32, np.float64):
+        return None
+    nd = values.dtype.type(nodata)
+    if np.isnan(nd):
+        return np.isnan(values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # float32's epsilon for both float types, as GDAL has it
+        near = np.abs(values - nd) < np.finfo(np.float32).eps * np.abs(values + nd) * 2
+    return (values == nd) | near
 
 
 def grid_of(ds: gdal.Dataset) -> Grid:

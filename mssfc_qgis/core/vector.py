@@ -366,8 +366,9 @@ def zonal_means(
             continue
         ids = ids[inside]
         for name, src in values.items():
-            v = src.read(win)[0].ravel()[inside].astype(np.float64)
-            ok = src.read_valid(win).ravel()[inside] & np.isfinite(v)
+            data, valid = src.read_with_valid(win)
+            v = data[0].ravel()[inside].astype(np.float64)
+            ok = valid.ravel()[inside] & np.isfinite(v)
             sums[name] += np.bincount(ids[ok], weights=v[ok], minlength=max_fid + 2)
             counts[name] += np.bincount(ids[ok], minlength=max_fid + 2)
         progress.set_progress(100.0 * (i + 1) / len(blocks))

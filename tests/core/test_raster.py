@@ -194,3 +194,44 @@ def test_scratch_rasters_are_uncompressed_and_removed(tmp_path, rng):
     ds = gdal.Open(kept)
     assert ds.GetMetadata("IMAGE_STRUCTURE").get("COMPRESSION") == "DEFLATE"
     ds = None
+
+
+@pytest.mark.parametrize(
+    "dtype, nodata",
+    [
+        ("Float32", -9999.0),
+        ("Float64", -9999.0),
+        ("Float32", float("nan")),
+        ("Byte", 255.0),
+        ("UInt16", 0.0),
+        ("Int16", -32768.0),
+    ],
+)
+def test_one_read_validity_equals_gdal_mask(tmp_path, dtype, nodata):
+    # read_with_valid judges nodata on the values it read; GDAL's mask band reads them again
+    np_type = {"Float32": np.float32, "Float64": np.float64, "Byte": np.uint8}.get(
+        dtype, {"UInt16": np.uint16, "Int16": np.int16}.get(dtype)
+    )
+    rng = np.random.default_rng(5)
+    values = (rng.random((20, 30)) * 200).astype(np_type)
+    flat = values.reshape(-1)
+    if np.issubdtype(np_type, np.floating):
+        nd = float(nodata) if not np.isnan(nodata) else 0.0
+        near = [nd, nd * (1 + 1e-7), nd * (1 - 1e-7), nd * (1 + 1e-5), np.nan, np.inf, -np.inf]
+        flat[: len(near)] = np.asarray(near).astype(np_type)
+        if np.isnan(nodata):
+            flat[10:14] = np.nan
+    else:
+        flat[:5] = np_type(nodata)
+    path = str(tmp_path / "nd.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(path, 30, 20, 1, gdal.GetDataTypeByName(dtype))
+    band = ds.GetRasterBand(1)
+    band.SetNoDataValue(nodata)
+    band.WriteArray(values)
+    ds = None
+    src = open_raster(path, bands=[1])
+    win = src.grid.full
+    data, valid = src.read_with_valid(win)
+    np.testing.assert_array_equal(data, src.read(win))
+    np.testing.assert_array_equal(valid, src.read_valid(win))
+    assert (~valid).sum() >= 1
