@@ -10,7 +10,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from .base import FeedbackProgress, MssfcAlgorithm
+from .base import FeedbackProgress, MssfcAlgorithm, compute_workers
 from .unsupervised_common import SOURCE_NOTE, add_params, config_from
 
 
@@ -52,6 +52,7 @@ class BuildingIntensityAlgorithm(MssfcAlgorithm):
             self.raster_source(parameters, self.INPUT_MBI, context),
             out,
             cfg=config_from(self, parameters, context),
+            workers=compute_workers(),
             progress=progress,
         )
         self.style(context, out, "probability")

@@ -11,7 +11,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from .base import FeedbackProgress, MssfcAlgorithm
+from .base import FeedbackProgress, MssfcAlgorithm, compute_workers
 from .unsupervised_common import SOURCE_NOTE, add_params, config_from
 
 
@@ -69,6 +69,7 @@ class LikelihoodAlgorithm(MssfcAlgorithm):
             lik,
             mask,
             cfg=config_from(self, parameters, context),
+            workers=compute_workers(),
             progress=progress,
         )
         self.style(context, lik, "probability")

@@ -605,10 +605,13 @@ def bli_stage(
     workers: int = 2,
     progress: Progress | None = None,
     brightness_sample: np.ndarray | None = None,
+    building_index: tuple[str, str] | None = None,
 ) -> dict[str, str]:
     """Stage 3: Building Line Index (METHODS B.5), normalized to [0, 1] with a scale fitted on a
     sample; optionally the perpendicular segments as a line GeoPackage. ``brightness_sample``
-    as in :func:`mbi_stage`.
+    as in :func:`mbi_stage`. ``building_index=(mbi_path, out_bi)``: also write stage 4's BI
+    (:func:`building_intensity_stage`) in the same pass, from the BLI drawn here and the MBI
+    raster at ``mbi_path`` (on the image's grid); the written ``bi`` is the same.
 
     Segments are detected once for the whole raster (:func:`detect_lattice_segments`) and paired
     once (LVC), then each tile draws the pairs near it, so tiles equal the untiled result.
@@ -645,22 +648,33 @@ def bli_stage(
         sample.append(_core(raw(b.window), b)[_core(b.valid, b)])
     scale = bli_mod.fit_bli_scale(np.concatenate(sample))
 
+    sources = [src]
+    outputs = [_float_out("bli", out_bli, "BLI")]
+    mbi_norm = None
+    if building_index is not None:
+        mbi_path, out_bi = building_index
+        sources.append(open_raster(mbi_path, bands=[1]))
+        outputs.append(_float_out("bi", out_bi, "building intensity"))
+        mbi_norm = fit_mbi_normalization(mbi_path)
+
     def window(block: Block) -> dict[str, np.ndarray]:
         dens = raw(block.window)
-        return {
-            "bli": np.where(block.valid, bli_mod.normalize_bli(dens, scale), 0.0).astype(np.float32)
-        }
+        bli = np.where(block.valid, bli_mod.normalize_bli(dens, scale), 0.0).astype(np.float32)
+        if mbi_norm is None:
+            return {"bli": bli}
+        return {"bli": bli, "bi": building_intensity(bli, block.data[1][0], mbi_norm, cfg)}
 
     written = run_windows(
-        [src],
+        sources,
         window,
-        [_float_out("bli", out_bli, "BLI")],
+        outputs,
         grid=grid,
         tile=tile,
         halo=halo,
         workers=workers,
         progress=ScaledProgress(progress, 40, 100),
-        read_data=False,  # the density is drawn from the segments: only validity is read
+        # the density is drawn from the segments: of the image only validity is needed
+        read_data=mbi_norm is not None,
     )
     if len(lines.segments) == 0:
         progress.warning("No perpendicular line segments were found: BLI is 0 everywhere.")
@@ -716,18 +730,16 @@ def building_intensity_stage(
     *,
     cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
     tile: int = 1024,
+    workers: int = 2,
     progress: Progress | None = None,
 ) -> dict[str, str]:
     """Stage 4: BI = phi BLI + (1 - phi) N(MBI) (METHODS B.6), N fitted on the whole MBI."""
     progress = progress or NullProgress()
     pair = align_pair(bli_path, mbi_path, bands_t1=[1], bands_t2=[1], resample="bilinear")
-    mbi_norm = fusion.fit_percentiles(_decimated_values(mbi_path))
+    mbi_norm = fit_mbi_normalization(mbi_path)
 
     def window(block: Block) -> dict[str, np.ndarray]:
-        mbi_n = fusion.normalize(block.data[1][0], mbi_norm)
-        return {
-            "bi": fusion.building_index(_float(block.data[0][0]), mbi_n, weight=cfg.fusion_weight)
-        }
+        return {"bi": building_intensity(block.data[0][0], block.data[1][0], mbi_norm, cfg)}
 
     return run_windows(
         [pair.t1, pair.t2],
@@ -735,8 +747,22 @@ def building_intensity_stage(
         [_float_out("bi", out_bi, "building intensity")],
         grid=pair.grid,
         tile=tile,
+        workers=workers,
         progress=progress,
     )
+
+
+def fit_mbi_normalization(mbi_path: str) -> fusion.PercentileStats:
+    """N(MBI) of stage 4, fitted on a decimated read of the whole raw MBI raster."""
+    return fusion.fit_percentiles(_decimated_values(mbi_path))
+
+
+def building_intensity(
+    bli: np.ndarray, mbi_raw: np.ndarray, mbi_norm: fusion.PercentileStats, cfg: NewlyBuiltConfig
+) -> np.ndarray:
+    """BI ``(h, w)`` float32 of a window from its BLI and raw MBI ``(h, w)`` (METHODS B.6)."""
+    mbi_n = fusion.normalize(mbi_raw, mbi_norm)
+    return fusion.building_index(_float(bli), mbi_n, weight=cfg.fusion_weight)
 
 
 def likelihood_stage(
@@ -747,6 +773,7 @@ def likelihood_stage(
     *,
     cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
     tile: int = 1024,
+    workers: int = 2,
     progress: Progress | None = None,
 ) -> tuple[dict[str, str], float | None]:
     """Stage 5: likelihood L = N(CI) N(BI) (or a weighted sum) and the mask L > threshold, or,
@@ -805,6 +832,7 @@ def likelihood_stage(
         ],
         grid=pair.grid,
         tile=tile,
+        workers=workers,
         progress=progress,
     )
     return paths, threshold
@@ -927,24 +955,27 @@ def newlybuilt(
         def buildings(pr: Progress) -> None:
             # one decimated read of T2 gives both the MBI and the BLI brightness ranges
             sample = decimated_brightness(open_raster(t2_aligned), cfg)
-            for stage, name, (a, b) in ((mbi_stage, "mbi", (0, 40)), (bli_stage, "bli", (40, 90))):
-                stage(
-                    t2_aligned,
-                    p[name],
-                    cfg=cfg,
-                    pixel_size=gsd,
-                    tile=tile,
-                    workers=workers,
-                    progress=ScaledProgress(pr, a, b),
-                    brightness_sample=sample,
-                )
-            building_intensity_stage(
-                p["bli"],
+            mbi_stage(
+                t2_aligned,
                 p["mbi"],
-                p["bi"],
                 cfg=cfg,
+                pixel_size=gsd,
                 tile=tile,
-                progress=ScaledProgress(pr, 90, 100),
+                workers=workers,
+                progress=ScaledProgress(pr, 0, 45),
+                brightness_sample=sample,
+            )
+            # BLI and BI in one pass over the windows
+            bli_stage(
+                t2_aligned,
+                p["bli"],
+                cfg=cfg,
+                pixel_size=gsd,
+                tile=tile,
+                workers=workers,
+                progress=ScaledProgress(pr, 45, 100),
+                brightness_sample=sample,
+                building_index=(p["mbi"], p["bi"]),
             )
 
         run_concurrently(
@@ -958,6 +989,7 @@ def newlybuilt(
             p["raw_mask"],
             cfg=cfg,
             tile=tile,
+            workers=workers,
             progress=step[0],
         )
         _, count = objects_stage(

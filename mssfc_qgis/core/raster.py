@@ -234,13 +234,16 @@ def nodata_pixels(values: np.ndarray, nodata: float | None) -> np.ndarray | None
         return values == int(nodata) if float(nodata).is_integer() else None
     if values.dtype not in (np.float32, np.float64):
         return None
-    nd = values.dtype.type(nodata)
-    if np.isnan(nd):
+    nd = float(values.dtype.type(nodata))
+    if math.isnan(nd):
         return np.isnan(values)
-    with np.errstate(over="ignore", invalid="ignore"):
-        # float32's epsilon for both float types, as GDAL has it
-        near = np.abs(values - nd) < np.finfo(np.float32).eps * np.abs(values + nd) * 2
-    return (values == nd) | near
+    if nd == 0.0 or math.isinf(nd):
+        return values == nd
+    # |v - nd| < c |v + nd| holds on an open interval around nd (float32's epsilon for both
+    # float types, as GDAL has it): two comparisons instead of the arithmetic
+    c = 2.0 * float(np.finfo(np.float32).eps)
+    lo, hi = sorted((nd * (1.0 - c) / (1.0 + c), nd * (1.0 + c) / (1.0 - c)))
+    return (values > lo) & (values < hi)
 
 
 def grid_of(ds: gdal.Dataset) -> Grid:

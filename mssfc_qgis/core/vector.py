@@ -28,6 +28,7 @@ from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
     Grid,
     RasterSource,
+    RasterWriter,
     Window,
     check_writable,
     create_raster,
@@ -337,48 +338,130 @@ def zonal_means(
     dict
         ``{name: (n,) float64}`` aligned with ``polys.fids``; NaN for a polygon with no valid pixel.
     """
+    return _polygon_pass(polys, grid, values, block=block, progress=progress)
+
+
+def rasterize_kept(
+    path: str,
+    polys: PolygonSet,
+    keep: np.ndarray,
+    grid: Grid,
+    *,
+    valid: RasterSource | None = None,
+    block: int = 1024,
+    progress: Progress | None = None,
+) -> str:
+    """Write a 0/1 uint8 mask (nodata 255 where ``valid`` is not) of the kept polygons on
+    ``grid``, block by block. The polygons must not overlap (as Polygonize makes them)."""
+    writer = create_raster(path, grid, bands=1, dtype="uint8", nodata=255)
+    try:
+        _polygon_pass(
+            polys.subset(keep), grid, {}, block=block, mask=(writer, valid), progress=progress
+        )
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.commit()
+
+
+#: Side of the sub-windows in which :func:`zonal_means` reads values: only those under polygons.
+_ZONAL_READ = 256
+
+
+def _polygon_pass(
+    polys: PolygonSet,
+    grid: Grid,
+    values: Mapping[str, RasterSource],
+    *,
+    block: int,
+    mask: tuple[RasterWriter, RasterSource | None] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """One pass over the blocks of ``grid`` that rasterizes the polygons once per block, for
+    :func:`zonal_means` of ``values`` and, with ``mask=(writer, valid)``, the mask of the
+    polygons (:func:`rasterize_kept`; the caller commits the writer). Values are read only in
+    the sub-windows that hold a polygon's pixel."""
     progress = progress or NullProgress()
-    n = len(polys)
-    if n == 0 or not values:
-        return {name: np.zeros(0) for name in values}
-    max_fid = int(polys.fids.max())
-    sums = {name: np.zeros(max_fid + 2) for name in values}
-    counts = {name: np.zeros(max_fid + 2) for name in values}
-    layer = polys.layer
-    blocks = list(iter_blocks(grid, tile=block))
-    mem_drv = gdal.GetDriverByName("MEM")
+    n_slots = int(polys.fids.max()) + 2 if len(polys) else 1
+    member = np.zeros(n_slots, bool)  # slot fid + 1 of each polygon of the set
+    member[polys.fids + 1] = True
+    sums = {name: np.zeros(n_slots) for name in values}
+    counts = {name: np.zeros(n_slots) for name in values}
+    blocks = list(iter_blocks(grid, tile=block)) if (values and len(polys)) or mask else []
     for i, win in enumerate(blocks):
         if progress.is_canceled():
             raise Canceled("Canceled by the user.")
-        bounds = _window_bounds(grid, win)
-        layer.SetSpatialFilterRect(*bounds)
-        if layer.GetFeatureCount() == 0:
-            continue
-        ids_ds = mem_drv.Create("", win.width, win.height, 1, gdal.GDT_Int32)
-        ids_ds.SetGeoTransform(list(grid.window_geotransform(win)))
-        ids_band = ids_ds.GetRasterBand(1)
-        ids_band.Fill(-1)
-        _rasterize(ids_ds, layer, options=["ATTRIBUTE=pid"])
-        ids = ids_band.ReadAsArray().ravel() + 1  # -1 (no polygon) -> bin 0
-        ids[ids > max_fid + 1] = 0  # polygons of the layer left out of a subset
-        inside = np.flatnonzero(ids)  # only pixels under a polygon count (few, usually)
-        if inside.size == 0:
-            continue
-        ids = ids[inside]
-        for name, src in values.items():
-            data, valid = src.read_with_valid(win)
-            v = data[0].ravel()[inside].astype(np.float64)
-            ok = valid.ravel()[inside] & np.isfinite(v)
-            sums[name] += np.bincount(ids[ok], weights=v[ok], minlength=max_fid + 2)
-            counts[name] += np.bincount(ids[ok], minlength=max_fid + 2)
+        slots = _polygon_slots(polys, grid, win, member) if len(polys) else None
+        if slots is not None and values:
+            for sub in _subwindows(win, _ZONAL_READ):
+                rows = slice(sub.y - win.y, sub.y - win.y + sub.height)
+                cols = slice(sub.x - win.x, sub.x - win.x + sub.width)
+                _add_zonal(slots[rows, cols], sub, values, sums, counts)
+        if mask is not None:
+            writer, valid = mask
+            arr = np.zeros((win.height, win.width), np.uint8)
+            if slots is not None:
+                arr[slots > 0] = 1
+            if valid is not None:
+                arr[~valid.read_valid(win)] = 255
+            writer.write(arr, win)
         progress.set_progress(100.0 * (i + 1) / len(blocks))
-    layer.SetSpatialFilter(None)
+    polys.layer.SetSpatialFilter(None)
     out = {}
     for name in values:
         with np.errstate(invalid="ignore", divide="ignore"):
             means = sums[name] / counts[name]
         out[name] = means[polys.fids + 1]
     return out
+
+
+def _polygon_slots(
+    polys: PolygonSet, grid: Grid, win: Window, member: np.ndarray
+) -> np.ndarray | None:
+    """``fid + 1`` of the polygon of the set under each pixel of ``win``, ``(h, w)`` int64, 0
+    where none; None when no polygon of the layer reaches the window."""
+    layer = polys.layer
+    layer.SetSpatialFilterRect(*_window_bounds(grid, win))
+    if layer.GetFeatureCount() == 0:
+        return None
+    ds = gdal.GetDriverByName("MEM").Create("", win.width, win.height, 1, gdal.GDT_Int32)
+    ds.SetGeoTransform(list(grid.window_geotransform(win)))
+    band = ds.GetRasterBand(1)
+    band.Fill(-1)
+    _rasterize(ds, layer, options=["ATTRIBUTE=pid"])
+    slots = band.ReadAsArray().astype(np.int64) + 1  # -1 (no polygon) -> 0
+    slots[slots >= member.size] = 0
+    slots[~member[slots]] = 0  # polygons of the layer left out of the set
+    return slots
+
+
+def _subwindows(win: Window, size: int) -> list[Window]:
+    return [
+        Window(x, y, min(size, win.x + win.width - x), min(size, win.y + win.height - y))
+        for y in range(win.y, win.y + win.height, size)
+        for x in range(win.x, win.x + win.width, size)
+    ]
+
+
+def _add_zonal(
+    slots: np.ndarray,
+    win: Window,
+    values: Mapping[str, RasterSource],
+    sums: dict[str, np.ndarray],
+    counts: dict[str, np.ndarray],
+) -> None:
+    """Add the values of ``win`` under polygons (``slots`` ``(h, w)``, 0: none) to the sums."""
+    inside = np.flatnonzero(slots)
+    if inside.size == 0:
+        return
+    ids = slots.ravel()[inside]
+    for name, src in values.items():
+        n = sums[name].size
+        data, valid = src.read_with_valid(win)
+        v = data[0].ravel()[inside].astype(np.float64)
+        ok = valid.ravel()[inside] & np.isfinite(v)
+        sums[name] += np.bincount(ids[ok], weights=v[ok], minlength=n)
+        counts[name] += np.bincount(ids[ok], minlength=n)
 
 
 def _rasterize(ds: gdal.Dataset, layer: ogr.Layer, **kwargs: object) -> None:
@@ -535,50 +618,6 @@ def _largest_part(geom: ogr.Geometry) -> ogr.Geometry:
     return best.Clone() if best is not None else geom
 
 
-def rasterize_kept(
-    path: str,
-    polys: PolygonSet,
-    keep: np.ndarray,
-    grid: Grid,
-    *,
-    valid: RasterSource | None = None,
-    block: int = 1024,
-    progress: Progress | None = None,
-) -> str:
-    """Write a 0/1 uint8 mask (nodata 255) of the kept polygons on ``grid``, block by block."""
-    progress = progress or NullProgress()
-    layer = polys.layer
-    kept_ids = set(int(f) for f, k in zip(polys.fids, keep) if k)
-    mem = ogr.GetDriverByName("Memory").CreateDataSource("kept")
-    kl = mem.CreateLayer("k", srs=layer.GetSpatialRef(), geom_type=ogr.wkbPolygon)
-    defn = kl.GetLayerDefn()
-    for fid in kept_ids:
-        src_feat = layer.GetFeature(fid)
-        f = ogr.Feature(defn)
-        f.SetGeometry(src_feat.GetGeometryRef())
-        kl.CreateFeature(f)
-    writer = create_raster(path, grid, bands=1, dtype="uint8", nodata=255)
-    try:
-        mem_drv = gdal.GetDriverByName("MEM")
-        blocks = list(iter_blocks(grid, tile=block))
-        for i, win in enumerate(blocks):
-            if progress.is_canceled():
-                raise Canceled("Canceled by the user.")
-            ds = mem_drv.Create("", win.width, win.height, 1, gdal.GDT_Byte)
-            ds.SetGeoTransform(list(grid.window_geotransform(win)))
-            _rasterize(ds, kl, burn_values=[1])
-            band = ds.GetRasterBand(1)
-            arr = band.ReadAsArray()
-            if valid is not None:
-                arr[~valid.read_valid(win)] = 255
-            writer.write(arr, win)
-            progress.set_progress(100.0 * (i + 1) / len(blocks))
-    except BaseException:
-        writer.discard()
-        raise
-    return writer.commit()
-
-
 def change_types(mean_b1: np.ndarray, mean_b2: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
     """Label change polygons from the mean building probability at T1 and T2 inside each.
 
@@ -649,19 +688,28 @@ def polygons_from_mask(
         attrs["gi"] = gi
     attrs = {"area": polys.stats["area"], **attrs}
     sources = {name: _open_mask(path) for name, path in (values or {}).items()}
-    means = zonal_means(polys, grid, sources, progress=progress) if len(polys) else {}
-    for name in values or {}:
-        attrs[f"mean_{name}"] = means.get(name, np.zeros(0))
-    text = None
-    if change_type_from is not None:
-        a, b = change_type_from
-        text = {
-            "change_type": list(change_types(means.get(a, np.zeros(0)), means.get(b, np.zeros(0))))
-        }
-    keep = np.ones(len(polys), dtype=bool)
-    write_gpkg(out_path, polys, attrs, keep=keep, simplify=simplify, text_fields=text)
-    if filtered_mask_path:
-        rasterize_kept(filtered_mask_path, polys, keep, grid, valid=mask, progress=progress)
+    writer = (
+        create_raster(filtered_mask_path, grid, bands=1, dtype="uint8", nodata=255)
+        if filtered_mask_path
+        else None
+    )
+    try:
+        # one rasterization of the polygons gives their means and the filtered mask
+        mask_out = (writer, mask) if writer is not None else None
+        means = _polygon_pass(polys, grid, sources, block=1024, mask=mask_out, progress=progress)
+        for name in values or {}:
+            attrs[f"mean_{name}"] = means[name]
+        text = None
+        if change_type_from is not None:
+            a, b = change_type_from
+            text = {"change_type": list(change_types(means[a], means[b]))}
+        write_gpkg(out_path, polys, attrs, simplify=simplify, text_fields=text)
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    if writer is not None:
+        writer.commit()
     return out_path, len(polys)
 
 
