@@ -593,6 +593,121 @@ class LineSet:
         return np.clip(blurred, 0.0, 1.0).astype(np.float32)
 
 
+def _bli_halo(sigma: float) -> int:
+    return int(math.ceil(bli_mod.BLUR_TRUNCATE * sigma)) + 2
+
+
+@dataclass(frozen=True)
+class BliModel:
+    """What the BLI of an image is drawn from: the LVC-paired lines, the blur in pixels and
+    the density scale fitted on a sample (:func:`fit_bli`)."""
+
+    lines: LineSet
+    sigma: float
+    scale: bli_mod.BliScale
+
+    @property
+    def halo(self) -> int:
+        """Pixels a window is read with so that its core's blurred density is whole."""
+        return _bli_halo(self.sigma)
+
+    def normalized(self, block: Block) -> np.ndarray:
+        """BLI ``(h, w)`` float32 in [0, 1] of a block's read window, 0 where invalid."""
+        dens = self.lines.density(block.window, sigma=self.sigma)
+        return np.where(block.valid, bli_mod.normalize_bli(dens, self.scale), 0.0).astype(
+            np.float32
+        )
+
+
+def fit_bli(
+    src: RasterSource,
+    *,
+    cfg: NewlyBuiltConfig,
+    pixel_size: float,
+    workers: int = 2,
+    progress: Progress | None = None,
+    brightness_sample: np.ndarray | None = None,
+) -> BliModel:
+    """The first half of stage 3: LSD segments of the whole image (:func:`detect_lattice_segments`),
+    paired once by the Line segment Verticality Criterion, and the density scale fitted on
+    sample windows. ``brightness_sample`` as in :func:`mbi_stage`."""
+    progress = progress or NullProgress()
+    grid = src.grid
+    params = _bli_params(cfg, pixel_size)
+    bright = decimated_brightness(src, cfg) if brightness_sample is None else brightness_sample
+    segs = detect_lattice_segments(
+        src,
+        grid,
+        cfg=cfg,
+        value_range=_range(bright, 1.0, 99.0),
+        min_length=params["min_length"],
+        workers=workers,
+        progress=progress,
+    )
+    lines = LineSet.build(
+        segs,
+        max_distance=params["max_distance"],
+        angle_tolerance_deg=cfg.angle_tolerance_deg,
+        max_arm=params["max_arm"],
+    )
+    if len(lines.segments) == 0:
+        progress.warning("No perpendicular line segments were found: BLI is 0 everywhere.")
+    else:
+        progress.info(
+            f"{len(segs)} line segments, {len(lines.segments)} with a perpendicular partner "
+            f"(theta = {cfg.angle_tolerance_deg:g} deg, within {cfg.bli_max_distance_m:g} m)."
+        )
+    sigma = params["sigma"]
+    sample = []
+    for b in _sample_blocks([src], grid, _bli_halo(sigma), read_data=False):
+        sample.append(_core(lines.density(b.window, sigma=sigma), b)[_core(b.valid, b)])
+    return BliModel(lines, sigma, bli_mod.fit_bli_scale(np.concatenate(sample)))
+
+
+def draw_bli(
+    src: RasterSource,
+    model: BliModel,
+    out_bli: str,
+    *,
+    cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    tile: int = 1024,
+    workers: int = 2,
+    progress: Progress | None = None,
+    building_index: tuple[str, str] | None = None,
+) -> dict[str, str]:
+    """The second half of stage 3: each tile draws the pairs near it, so tiles equal the untiled
+    result. ``building_index=(mbi_path, out_bi)``: also write stage 4's BI
+    (:func:`building_intensity_stage`) in the same pass, from the BLI drawn here and the MBI
+    raster at ``mbi_path`` (on the image's grid); the written ``bi`` is the same."""
+    sources = [src]
+    outputs = [_float_out("bli", out_bli, "BLI")]
+    mbi_norm = None
+    if building_index is not None:
+        mbi_path, out_bi = building_index
+        sources.append(open_raster(mbi_path, bands=[1]))
+        outputs.append(_float_out("bi", out_bi, "building intensity"))
+        mbi_norm = fit_mbi_normalization(mbi_path)
+
+    def window(block: Block) -> dict[str, np.ndarray]:
+        bli = model.normalized(block)
+        if mbi_norm is None:
+            return {"bli": bli}
+        return {"bli": bli, "bi": building_intensity(bli, block.data[1][0], mbi_norm, cfg)}
+
+    return run_windows(
+        sources,
+        window,
+        outputs,
+        grid=src.grid,
+        tile=tile,
+        halo=model.halo,
+        workers=workers,
+        progress=progress,
+        # the density is drawn from the segments: of the image only validity is needed
+        read_data=mbi_norm is not None,
+    )
+
+
 def bli_stage(
     image_path: str,
     out_bli: str,
@@ -605,86 +720,33 @@ def bli_stage(
     workers: int = 2,
     progress: Progress | None = None,
     brightness_sample: np.ndarray | None = None,
-    building_index: tuple[str, str] | None = None,
 ) -> dict[str, str]:
     """Stage 3: Building Line Index (METHODS B.5), normalized to [0, 1] with a scale fitted on a
-    sample; optionally the perpendicular segments as a line GeoPackage. ``brightness_sample``
-    as in :func:`mbi_stage`. ``building_index=(mbi_path, out_bi)``: also write stage 4's BI
-    (:func:`building_intensity_stage`) in the same pass, from the BLI drawn here and the MBI
-    raster at ``mbi_path`` (on the image's grid); the written ``bi`` is the same.
-
-    Segments are detected once for the whole raster (:func:`detect_lattice_segments`) and paired
-    once (LVC), then each tile draws the pairs near it, so tiles equal the untiled result.
+    sample (:func:`fit_bli`, then :func:`draw_bli`); optionally the perpendicular segments as a
+    line GeoPackage. ``brightness_sample`` as in :func:`mbi_stage`.
     """
     progress = progress or NullProgress()
     src = open_raster(image_path, bands=bands)
-    grid = src.grid
-    gsd = pixel_size_metres(grid, override=pixel_size, progress=progress)
-    params = _bli_params(cfg, gsd)
-    bright = decimated_brightness(src, cfg) if brightness_sample is None else brightness_sample
-    vr = _range(bright, 1.0, 99.0)
-    segs = detect_lattice_segments(
+    gsd = pixel_size_metres(src.grid, override=pixel_size, progress=progress)
+    model = fit_bli(
         src,
-        grid,
         cfg=cfg,
-        value_range=vr,
-        min_length=params["min_length"],
+        pixel_size=gsd,
         workers=workers,
         progress=ScaledProgress(progress, 0, 40),
+        brightness_sample=brightness_sample,
     )
-    lines = LineSet.build(
-        segs,
-        max_distance=params["max_distance"],
-        angle_tolerance_deg=cfg.angle_tolerance_deg,
-        max_arm=params["max_arm"],
-    )
-    halo = int(math.ceil(bli_mod.BLUR_TRUNCATE * params["sigma"])) + 2
-
-    def raw(window: Window) -> np.ndarray:
-        return lines.density(window, sigma=params["sigma"])
-
-    sample = []
-    for b in _sample_blocks([src], grid, halo, read_data=False):
-        sample.append(_core(raw(b.window), b)[_core(b.valid, b)])
-    scale = bli_mod.fit_bli_scale(np.concatenate(sample))
-
-    sources = [src]
-    outputs = [_float_out("bli", out_bli, "BLI")]
-    mbi_norm = None
-    if building_index is not None:
-        mbi_path, out_bi = building_index
-        sources.append(open_raster(mbi_path, bands=[1]))
-        outputs.append(_float_out("bi", out_bi, "building intensity"))
-        mbi_norm = fit_mbi_normalization(mbi_path)
-
-    def window(block: Block) -> dict[str, np.ndarray]:
-        dens = raw(block.window)
-        bli = np.where(block.valid, bli_mod.normalize_bli(dens, scale), 0.0).astype(np.float32)
-        if mbi_norm is None:
-            return {"bli": bli}
-        return {"bli": bli, "bi": building_intensity(bli, block.data[1][0], mbi_norm, cfg)}
-
-    written = run_windows(
-        sources,
-        window,
-        outputs,
-        grid=grid,
+    written = draw_bli(
+        src,
+        model,
+        out_bli,
+        cfg=cfg,
         tile=tile,
-        halo=halo,
         workers=workers,
         progress=ScaledProgress(progress, 40, 100),
-        # the density is drawn from the segments: of the image only validity is needed
-        read_data=mbi_norm is not None,
     )
-    if len(lines.segments) == 0:
-        progress.warning("No perpendicular line segments were found: BLI is 0 everywhere.")
-    else:
-        progress.info(
-            f"{len(segs)} line segments, {len(lines.segments)} with a perpendicular partner "
-            f"(theta = {cfg.angle_tolerance_deg:g} deg, within {cfg.bli_max_distance_m:g} m)."
-        )
     if out_segments:
-        written["segments"] = write_segments(out_segments, lines.segments, grid)
+        written["segments"] = write_segments(out_segments, model.lines.segments, src.grid)
     return written
 
 
@@ -954,7 +1016,18 @@ def newlybuilt(
 
         def buildings(pr: Progress) -> None:
             # one decimated read of T2 gives both the MBI and the BLI brightness ranges
-            sample = decimated_brightness(open_raster(t2_aligned), cfg)
+            t2_src = open_raster(t2_aligned)
+            sample = decimated_brightness(t2_src, cfg)
+            # BLI's serial parts (pairing the lines, fitting its scale) go first, while the
+            # change lane keeps the other threads busy
+            bli = fit_bli(
+                t2_src,
+                cfg=cfg,
+                pixel_size=gsd,
+                workers=workers,
+                progress=ScaledProgress(pr, 0, 30),
+                brightness_sample=sample,
+            )
             mbi_stage(
                 t2_aligned,
                 p["mbi"],
@@ -962,19 +1035,18 @@ def newlybuilt(
                 pixel_size=gsd,
                 tile=tile,
                 workers=workers,
-                progress=ScaledProgress(pr, 0, 45),
+                progress=ScaledProgress(pr, 30, 75),
                 brightness_sample=sample,
             )
             # BLI and BI in one pass over the windows
-            bli_stage(
-                t2_aligned,
+            draw_bli(
+                t2_src,
+                bli,
                 p["bli"],
                 cfg=cfg,
-                pixel_size=gsd,
                 tile=tile,
                 workers=workers,
-                progress=ScaledProgress(pr, 45, 100),
-                brightness_sample=sample,
+                progress=ScaledProgress(pr, 75, 100),
                 building_index=(p["mbi"], p["bi"]),
             )
 

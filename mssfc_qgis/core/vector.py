@@ -249,7 +249,18 @@ def drop_small_components(
     return ones & ~small[labels]
 
 
-def _sieve_window(block: Block, *, min_pixels: int, grid: Grid) -> dict[str, np.ndarray]:
+def mask_ones(values: np.ndarray, nodata: float | None) -> np.ndarray:
+    """The pixels Polygonize vectorizes, ``(h, w)`` bool: non-zero and not the band's nodata
+    (an integer 0..255), as the lookup table of :func:`_binary_mask_band` has it."""
+    ones = values != 0
+    if nodata is not None and 0 <= nodata <= 255 and float(nodata).is_integer():
+        ones &= values != int(nodata)
+    return ones
+
+
+def _sieve_window(
+    block: Block, *, min_pixels: int, grid: Grid, nodata: float | None
+) -> dict[str, np.ndarray]:
     """Per-window function of :func:`sieve_mask`: ``(h, w)`` uint8 0/1 over the read window."""
     win = block.window
     open_edges = (
@@ -259,7 +270,7 @@ def _sieve_window(block: Block, *, min_pixels: int, grid: Grid) -> dict[str, np.
         win.x + win.width < grid.width,
     )
     kept = drop_small_components(
-        block.data[0][0] != 0, min_pixels=min_pixels, open_edges=open_edges
+        mask_ones(block.data[0][0], nodata), min_pixels=min_pixels, open_edges=open_edges
     )
     return {"mask": kept.astype(np.uint8)}
 
@@ -287,10 +298,9 @@ def sieve_mask(
         The written uint8 0/1 raster (no nodata) on ``mask``'s grid.
     """
     grid = mask.grid
-    binary = _binary_mask_band(mask)
     run_windows(
-        [RasterSource(mask.path, binary, (1,))],
-        functools.partial(_sieve_window, min_pixels=min_pixels, grid=grid),
+        [RasterSource(mask.path, mask.dataset, mask.bands[:1])],
+        functools.partial(_sieve_window, min_pixels=min_pixels, grid=grid, nodata=mask.nodata()[0]),
         [OutputSpec("mask", out_path, dtype="uint8", nodata=None)],
         grid=grid,
         tile=tile,
