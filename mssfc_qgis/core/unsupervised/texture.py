@@ -336,19 +336,22 @@ def _glcm_strip(q: np.ndarray, plan: _Plan) -> np.ndarray:
     if not grouped:
         return np.zeros((len(GLCM_FEATURES), h, w), np.float32)
     anchor = plan.anchor
-    moments = [_box_fields(grouped, p, anchor) for p in plan.moment_packs]
-    if len(moments) == 1:
-        sum_ab, sum_a2b2 = moments[0][..., 0], moments[0][..., 1]
-    else:
-        sum_ab, sum_a2b2 = moments[0][..., 0], moments[1][..., 0]
-    count_by_d = [
-        fields[..., f]
-        for pack in plan.d_packs
-        for fields in (_box_fields(grouped, pack, anchor),)
-        for f in range(len(pack.items))
-    ]
+    sum_ab, sum_a2b2 = _planes(grouped, plan.moment_packs, anchor)
+    count_by_d = _planes(grouped, plan.d_packs, anchor)
     s_ulogu, s_u2 = _pair_sums(grouped, plan, h, w)
-    return _statistics(count_by_d, sum_ab, sum_a2b2, s_ulogu, s_u2, max_pairs=plan.max_pairs)
+    return _statistics(count_by_d, sum_ab, sum_a2b2, s_ulogu, s_u2, plan=plan)
+
+
+def _planes(
+    grouped: _GroupCodes, packs: Sequence[_Pack], anchor: tuple[int, int]
+) -> list[np.ndarray]:
+    """The window sums of every field of ``packs``, one contiguous ``(h, w)`` plane each."""
+    planes: list[np.ndarray] = []
+    for pack in packs:
+        fields = _box_fields(grouped, pack, anchor)
+        split = cv2.split(fields) if fields.shape[-1] > 1 else [fields[..., 0]]
+        planes.extend(split[: len(pack.items)])
+    return planes
 
 
 def _statistics(
@@ -358,7 +361,7 @@ def _statistics(
     s_ulogu: np.ndarray,
     s_u2: np.ndarray,
     *,
-    max_pairs: int,
+    plan: _Plan,
 ) -> np.ndarray:
     """The five features ``(5, h, w)`` float32 from a window's integer sums: pair counts per grey
     level difference ``d`` (``count_by_d[d]``), sums of ``a + c`` and ``a^2 + c^2`` over its
@@ -369,9 +372,11 @@ def _statistics(
     homog = np.zeros(s_ulogu.shape, np.float32)
     for d, count in enumerate(count_by_d):
         n_i += count
+        c = count.astype(np.float32)
         if d:
-            sum_d2 += count.astype(np.int32) * (d * d)
-        homog += count.astype(np.float32) * np.float32(1.0 / (1.0 + d * d))
+            sum_d2 += np.multiply(count, d * d, dtype=np.int32)
+            c *= np.float32(1.0 / (1.0 + d * d))
+        homog += c
     has = n_i > 0
     nf = n_i.astype(np.float32)
     inv_n = np.zeros_like(nf)
@@ -388,11 +393,13 @@ def _statistics(
     entropy[...] = np.log(np.maximum(nf, 1.0)) + (off - s_ulogu) * inv_n
     # A window's smallest positive entropy, (N - 1, 1) pairs, exceeds ln(N) / N; float32
     # sums leave ~1e-6 where it is 0 (e.g. a constant window): snap those to 0 exactly.
-    entropy[entropy < 0.1 * math.log(max_pairs) / max_pairs] = 0.0
+    entropy[entropy < 0.1 * math.log(plan.max_pairs) / plan.max_pairs] = 0.0
     # variance of the 2N grey levels: (2N sum(a^2 + c^2) - sum(a + c)^2) / (2N)^2, its
     # numerator an exact integer (0 in a constant window, never negative)
-    s1 = sum_ab.astype(np.int64)
-    spread = 2 * n_i.astype(np.int64) * sum_a2b2 - s1 * s1
+    top = 2 * plan.max_pairs * 2 * (plan.levels - 1) ** 2 * plan.max_pairs
+    wide = np.int32 if top < 2**31 else np.int64
+    s1 = sum_ab.astype(wide)
+    spread = 2 * n_i.astype(wide) * sum_a2b2.astype(wide) - s1 * s1
     np.multiply(spread, half_inv * half_inv, out=variance, casting="unsafe")
     return out
 
