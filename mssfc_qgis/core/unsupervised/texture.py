@@ -397,8 +397,8 @@ def _statistics(
     # variance of the 2N grey levels: (2N sum(a^2 + c^2) - sum(a + c)^2) / (2N)^2, its
     # numerator an exact integer (0 in a constant window, never negative)
     top = 2 * plan.max_pairs * 2 * (plan.levels - 1) ** 2 * plan.max_pairs
-    wide = np.int32 if top < 2**31 else np.int64
-    s1 = sum_ab.astype(wide)
+    wide: type[np.signedinteger] = np.int32 if top < 2**31 else np.int64
+    s1: np.ndarray = sum_ab.astype(wide)
     spread = 2 * n_i.astype(wide) * sum_a2b2.astype(wide) - s1 * s1
     np.multiply(spread, half_inv * half_inv, out=variance, casting="unsafe")
     return out
