@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -529,11 +529,16 @@ class LineSet:
         max_distance: float,
         angle_tolerance_deg: float,
         max_arm: float,
+        executor: Executor | None = None,
     ) -> LineSet:
-        """Apply the Line segment Verticality Criterion; keep segments with a partner."""
+        """Apply the Line segment Verticality Criterion (searched in ``executor``'s threads when
+        given); keep segments with a partner."""
         seg = np.asarray(segments, dtype=np.float64).reshape(-1, 4)
         pairs = bli_mod.perpendicular_pairs(
-            seg, max_distance=max_distance, angle_tolerance_deg=angle_tolerance_deg
+            seg,
+            max_distance=max_distance,
+            angle_tolerance_deg=angle_tolerance_deg,
+            executor=executor,
         )
         kept = seg[np.unique(pairs.ravel())]
         quads = bli_mod.corner_quads(seg, pairs, max_arm) if len(pairs) else np.zeros((0, 4, 2))
@@ -644,12 +649,17 @@ def fit_bli(
         workers=workers,
         progress=progress,
     )
-    lines = LineSet.build(
-        segs,
-        max_distance=params["max_distance"],
-        angle_tolerance_deg=cfg.angle_tolerance_deg,
-        max_arm=params["max_arm"],
-    )
+    sigma = params["sigma"]
+    blocks = _sample_blocks([src], grid, _bli_halo(sigma), read_data=False)
+    with compute_pool(workers) as pool:
+        lines = LineSet.build(
+            segs,
+            max_distance=params["max_distance"],
+            angle_tolerance_deg=cfg.angle_tolerance_deg,
+            max_arm=params["max_arm"],
+            executor=pool,
+        )
+        dens = list(pool.map(lambda b: lines.density(b.window, sigma=sigma), blocks))
     if len(lines.segments) == 0:
         progress.warning("No perpendicular line segments were found: BLI is 0 everywhere.")
     else:
@@ -657,10 +667,7 @@ def fit_bli(
             f"{len(segs)} line segments, {len(lines.segments)} with a perpendicular partner "
             f"(theta = {cfg.angle_tolerance_deg:g} deg, within {cfg.bli_max_distance_m:g} m)."
         )
-    sigma = params["sigma"]
-    sample = []
-    for b in _sample_blocks([src], grid, _bli_halo(sigma), read_data=False):
-        sample.append(_core(lines.density(b.window, sigma=sigma), b)[_core(b.valid, b)])
+    sample = [_core(d, b)[_core(b.valid, b)] for d, b in zip(dens, blocks)]
     return BliModel(lines, sigma, bli_mod.fit_bli_scale(np.concatenate(sample)))
 
 

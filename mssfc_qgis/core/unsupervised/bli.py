@@ -25,6 +25,7 @@ segment's fill and smoothing; tiled equals untiled closely but not bit for bit.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,7 +129,11 @@ def segment_distance(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
 
 
 def perpendicular_pairs(
-    segments: np.ndarray, *, max_distance: float, angle_tolerance_deg: float = 4.0
+    segments: np.ndarray,
+    *,
+    max_distance: float,
+    angle_tolerance_deg: float = 4.0,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """Pairs of segments passing the Line segment Verticality Criterion (METHODS B.5).
 
@@ -143,6 +148,9 @@ def perpendicular_pairs(
         Largest minimum distance between the two segments, pixels.
     angle_tolerance_deg : float
         Largest ``|90 - acute angle|``, degrees (the seed's theta, default 4).
+    executor : Executor, optional
+        Threads that build the trees and search the orientation-bin pairs (the k-d tree
+        releases the GIL); the result does not depend on it.
 
     Returns
     -------
@@ -175,23 +183,26 @@ def perpendicular_pairs(
     bins = np.minimum((theta / _ORIENT_BIN).astype(np.int64), _N_ORIENT - 1)
     pt_bin = bins[owner]
     members = [np.flatnonzero(pt_bin == b) for b in range(_N_ORIENT)]
-    trees = [cKDTree(pts[m]) if m.size else None for m in members]
-    found: list[np.ndarray] = []
-    for b, c in _partner_bins(angle_tolerance_deg):
+    run = executor.map if executor is not None else map
+    trees = list(run(lambda m: cKDTree(pts[m]) if m.size else None, members))
+
+    def search(bins: tuple[int, int]) -> np.ndarray:
+        """Sample index pairs ``(k, 2)`` within ``radius`` between bins ``b`` and ``c``."""
+        b, c = bins
         tb, tc = trees[b], trees[c]
         if tb is None or tc is None:
-            continue
+            return np.zeros((0, 2), np.int64)
         if b == c:
             close = tb.query_pairs(r=radius, output_type="ndarray")
-            if close.size:
-                found.append(np.stack([members[b][close[:, 0]], members[b][close[:, 1]]], 1))
-            continue
+            return np.stack([members[b][close[:, 0]], members[b][close[:, 1]]], 1)
         near = tb.sparse_distance_matrix(tc, radius, output_type="ndarray")
-        if near.size:
-            found.append(np.stack([members[b][near["i"]], members[c][near["j"]]], 1))
-    if not found:
+        return np.stack([members[b][near["i"]], members[c][near["j"]]], 1)
+
+    close = np.concatenate(
+        [np.zeros((0, 2), np.int64), *run(search, _partner_bins(angle_tolerance_deg))]
+    )
+    if close.size == 0:
         return np.zeros((0, 2), np.int64)
-    close = np.concatenate(found)
     i, j = owner[close[:, 0]], owner[close[:, 1]]
     keep = i != j
     # unique (min, max) index pairs, sorted, through one int64 key (np.unique(axis=0) is slow)

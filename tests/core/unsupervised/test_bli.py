@@ -1,4 +1,5 @@
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -87,3 +88,8 @@ def test_lvc_orientation_bins_miss_no_pair():
         got = perpendicular_pairs(seg, max_distance=4.0, angle_tolerance_deg=tol)
         np.testing.assert_array_equal(got, expected, err_msg=f"tolerance {tol}")
         assert tol == 0.0 or len(got) > 0
+        with ThreadPoolExecutor(3) as pool:  # the bins searched in threads: the same pairs
+            threaded = perpendicular_pairs(
+                seg, max_distance=4.0, angle_tolerance_deg=tol, executor=pool
+            )
+        np.testing.assert_array_equal(threaded, expected, err_msg=f"tolerance {tol}, threads")
