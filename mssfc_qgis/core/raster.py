@@ -183,11 +183,8 @@ class RasterSource:
         valid = np.ones((window.height, window.width), dtype=bool)
         for b in self.bands:
             band = self.dataset.GetRasterBand(b)
-            if band.GetMaskFlags() & gdal.GMF_ALL_VALID:
-                continue
-            mask_band = band.GetMaskBand()
-            m = mask_band.ReadAsArray(window.x, window.y, window.width, window.height)
-            valid &= m > 0
+            if not band.GetMaskFlags() & gdal.GMF_ALL_VALID:
+                valid &= ~_mask_band_invalid(band, window)
         return valid
 
     def read_with_valid(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
@@ -204,10 +201,7 @@ class RasterSource:
             if flags == gdal.GMF_NODATA:
                 invalid = nodata_pixels(arr[i], band.GetNoDataValue())
             if invalid is None:
-                mask_band = band.GetMaskBand()
-                invalid = (
-                    mask_band.ReadAsArray(window.x, window.y, window.width, window.height) == 0
-                )
+                invalid = _mask_band_invalid(band, window)
             valid &= ~invalid
         return arr, valid
 
@@ -219,11 +213,19 @@ class RasterSource:
         )
 
 
+def _mask_band_invalid(band: gdal.Band, window: Window) -> np.ndarray:
+    """Where GDAL's mask band of ``band`` marks ``window`` invalid, ``(rows, cols)`` bool."""
+    mask_band = band.GetMaskBand()
+    return mask_band.ReadAsArray(window.x, window.y, window.width, window.height) == 0
+
+
 def nodata_pixels(values: np.ndarray, nodata: float | None) -> np.ndarray | None:
-    """Where ``values`` equal the band's ``nodata`` as GDAL's nodata mask sees it: integers equal
-    to it (none when it is out of the type's range), floats NaN for a NaN nodata or within 2 float32
-    epsilons of it, relatively (GDAL's ``ARE_REAL_EQUAL``). None when GDAL's rule is not replicated here (a
-    fractional nodata on integers, other types): read the mask band then."""
+    """Where ``values`` equal the band's ``nodata`` as GDAL's nodata mask sees it.
+
+    Integers equal to it (none when it is out of the type's range); floats NaN for a NaN nodata,
+    or within 2 float32 epsilons of it, relatively (GDAL's ``ARE_REAL_EQUAL``). None when GDAL's
+    rule is not replicated here (a fractional nodata on integers, other types): read the mask
+    band then."""
     if nodata is None:
         return np.zeros(values.shape, bool)
     kind = values.dtype.kind

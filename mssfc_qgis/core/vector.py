@@ -351,29 +351,6 @@ def zonal_means(
     return _polygon_pass(polys, grid, values, block=block, progress=progress)
 
 
-def rasterize_kept(
-    path: str,
-    polys: PolygonSet,
-    keep: np.ndarray,
-    grid: Grid,
-    *,
-    valid: RasterSource | None = None,
-    block: int = 1024,
-    progress: Progress | None = None,
-) -> str:
-    """Write a 0/1 uint8 mask (nodata 255 where ``valid`` is not) of the kept polygons on
-    ``grid``, block by block. The polygons must not overlap (as Polygonize makes them)."""
-    writer = create_raster(path, grid, bands=1, dtype="uint8", nodata=255)
-    try:
-        _polygon_pass(
-            polys.subset(keep), grid, {}, block=block, mask=(writer, valid), progress=progress
-        )
-    except BaseException:
-        writer.discard()
-        raise
-    return writer.commit()
-
-
 #: Side of the sub-windows in which :func:`zonal_means` reads values: only those under polygons.
 _ZONAL_READ = 256
 
@@ -389,7 +366,8 @@ def _polygon_pass(
 ) -> dict[str, np.ndarray]:
     """One pass over the blocks of ``grid`` that rasterizes the polygons once per block, for
     :func:`zonal_means` of ``values`` and, with ``mask=(writer, valid)``, the mask of the
-    polygons (:func:`rasterize_kept`; the caller commits the writer). Values are read only in
+    polygons in the set (the caller commits the writer; the polygons must not overlap, as
+    Polygonize makes them). Values are read only in
     the sub-windows that hold a polygon's pixel."""
     progress = progress or NullProgress()
     n_slots = int(polys.fids.max()) + 2 if len(polys) else 1

@@ -15,7 +15,6 @@ from mssfc_qgis.core.vector import (
     change_types,
     polygonize,
     polygons_from_mask,
-    rasterize_kept,
     write_gpkg,
     zonal_means,
 )
@@ -77,12 +76,11 @@ def test_zonal_means_and_gpkg(tmp_path):
     assert not list(tmp_path.glob(".*partial*"))
 
 
-def test_rasterize_kept_roundtrip(tmp_path):
+def test_filtered_mask_roundtrip(tmp_path):
+    # the mask of the kept polygons (areas 75 and 146 m2: the larger is kept), holes and nodata
     mpath, _, grid = _mask_scene(tmp_path)
-    src = open_raster(mpath)
-    polys = polygonize(src)
-    keep = polys.stats["area"] > 100
-    out = rasterize_kept(str(tmp_path / "kept.tif"), polys, keep, grid, valid=src, block=32)
+    out = str(tmp_path / "kept.tif")
+    polygons_from_mask(mpath, str(tmp_path / "kept.gpkg"), min_area=100, filtered_mask_path=out)
     arr, _ = read_array(out)
     ref, _ = read_array(mpath)
     big = np.zeros_like(ref[0])
