@@ -49,6 +49,7 @@ from .raster import (
     RasterSource,
     Window,
     align_pair,
+    copy_raster,
     decimated_read,
     open_raster,
     sample_windows,
@@ -1060,27 +1061,42 @@ def newlybuilt(
         run_concurrently(
             [change, buildings], ScaledProgress(progress, 0, 75), shared_workers=workers
         )
-        step = [ScaledProgress(progress, 75, 85), ScaledProgress(progress, 85, 100)]
+        # the likelihood goes to scratch (uncompressed) first: the objects read it there, and
+        # its compressed copy to the output is written on another thread meanwhile, so the
+        # compression keeps the core the mostly serial objects stage leaves idle
         _, threshold = likelihood_stage(
             p["ci"],
             p["bi"],
-            outputs.likelihood or p["lik"],
+            p["lik"],
             p["raw_mask"],
             cfg=cfg,
             tile=tile,
             workers=workers,
-            progress=step[0],
+            progress=ScaledProgress(progress, 75, 85),
         )
-        _, count = objects_stage(
-            p["raw_mask"],
-            outputs.polygons,
-            out_mask=outputs.mask,
-            likelihood_path=outputs.likelihood or p["lik"],
-            ci_path=p["ci"],
-            bi_path=p["bi"],
-            cfg=cfg,
-            progress=step[1],
+
+        def objects(pr: Progress) -> int:
+            return objects_stage(
+                p["raw_mask"],
+                outputs.polygons,
+                out_mask=outputs.mask,
+                likelihood_path=p["lik"],
+                ci_path=p["ci"],
+                bi_path=p["bi"],
+                cfg=cfg,
+                progress=pr,
+            )[1]
+
+        def likelihood_copy(pr: Progress) -> None:
+            if outputs.likelihood:
+                copy_raster(p["lik"], outputs.likelihood, is_canceled=pr.is_canceled)
+                pr.set_progress(100.0)
+
+        done = run_concurrently(
+            [objects, likelihood_copy], ScaledProgress(progress, 85, 100), weights=[3.0, 1.0]
         )
+        count = done[0]
+        assert isinstance(count, int)
     return {
         "likelihood": outputs.likelihood,
         "mask": outputs.mask,

@@ -16,14 +16,14 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal, osr
 
-from .errors import MssfcError
+from .errors import Canceled, MssfcError
 
 gdal.UseExceptions()
 osr.UseExceptions()
@@ -783,6 +783,45 @@ def write_array(
         writer.discard()
         raise
     return writer.commit()
+
+
+def copy_raster(
+    source_path: str, path: str, *, is_canceled: Callable[[], bool] | None = None
+) -> str:
+    """Copy a raster (e.g. a scratch intermediate) to the GeoTIFF output ``path``, written as
+    :func:`create_raster` writes outputs (tiled, compressed), with its grid, nodata and band
+    names; under a temporary name until complete, so a failure or a cancel (``is_canceled``
+    returning True, checked as GDAL copies) leaves no file at ``path``."""
+    check_writable(path)
+    tmp = partial_path(path)
+    src = gdal.Open(source_path)
+    opts = list(GTIFF_OPTIONS)
+    if gdal.GetDataTypeName(src.GetRasterBand(1).DataType).startswith("Float"):
+        opts.append("PREDICTOR=1")
+    canceled = False
+
+    def callback(_complete: float, _message: str, _data: object) -> int:
+        nonlocal canceled
+        canceled = canceled or bool(is_canceled and is_canceled())
+        return 0 if canceled else 1
+
+    try:
+        out = gdal.GetDriverByName("GTiff").CreateCopy(
+            tmp, src, strict=0, options=opts, callback=callback
+        )
+        out.FlushCache()
+        out = None  # noqa: F841
+    except BaseException as exc:
+        out = None  # noqa: F841
+        with contextlib.suppress(OSError, RuntimeError):
+            gdal.GetDriverByName("GTiff").Delete(tmp)
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        if canceled:
+            raise Canceled("Canceled by the user.") from None
+        raise MssfcError(f"Cannot write {path}: {exc}. Choose another output path.") from exc
+    os.replace(tmp, path)
+    return path
 
 
 def read_array(path: str, *, bands: Sequence[int] | None = None) -> tuple[np.ndarray, Grid]:

@@ -406,7 +406,7 @@ def _polygon_pass(
 def _polygon_slots(
     polys: PolygonSet, grid: Grid, win: Window, member: np.ndarray
 ) -> np.ndarray | None:
-    """``fid + 1`` of the polygon of the set under each pixel of ``win``, ``(h, w)`` int64, 0
+    """``fid + 1`` of the polygon of the set under each pixel of ``win``, ``(h, w)`` int32, 0
     where none; None when no polygon of the layer reaches the window."""
     layer = polys.layer
     layer.SetSpatialFilterRect(*_window_bounds(grid, win))
@@ -417,7 +417,8 @@ def _polygon_slots(
     band = ds.GetRasterBand(1)
     band.Fill(-1)
     _rasterize(ds, layer, options=["ATTRIBUTE=pid"])
-    slots = band.ReadAsArray().astype(np.int64) + 1  # -1 (no polygon) -> 0
+    slots = band.ReadAsArray()  # int32
+    slots += 1  # -1 (no polygon) -> 0
     slots[slots >= member.size] = 0
     slots[~member[slots]] = 0  # polygons of the layer left out of the set
     return slots

@@ -189,6 +189,32 @@ def test_cancel_mid_run_leaves_no_file(scene, tmp_path):
     assert set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*")) == scratch_before
 
 
+def test_cancel_in_the_last_stage_leaves_no_partial_file(scene, tmp_path):
+    """Cancel while the objects are made and the likelihood is copied to its output side by
+    side: both stop; no half-written file, no scratch folder."""
+
+    class CancelLate(NullProgress):
+        percent = 0.0
+
+        def set_progress(self, percent: float) -> None:
+            self.percent = max(self.percent, percent)
+
+        def is_canceled(self) -> bool:
+            return self.percent > 86.0
+
+    scratch_before = set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*"))
+    folder = tmp_path / "out"
+    out = Outputs(str(folder / "l.tif"), str(folder / "m.tif"), str(folder / "p.gpkg"))
+    progress = CancelLate()
+    with pytest.raises(Canceled):
+        newlybuilt(scene["t1"], scene["t2"], out, tile=64, progress=progress)
+    assert progress.percent < 100.0
+    left = list(folder.iterdir()) if folder.exists() else []
+    assert not [p.name for p in left if "partial" in p.name]
+    assert str(folder / "p.gpkg") not in map(str, left)  # the polygons were not finished
+    assert set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*")) == scratch_before
+
+
 def test_thread_count_does_not_change_the_result(scene, tmp_path):
     """One thread or several, with the stages side by side: the same likelihood and mask."""
     results = []

@@ -10,10 +10,11 @@ import pytest
 from osgeo import gdal
 
 from mssfc_qgis.core.engine import OutputSpec, run_windows
-from mssfc_qgis.core.errors import MssfcError
+from mssfc_qgis.core.errors import Canceled, MssfcError
 from mssfc_qgis.core.raster import (
     Grid,
     align_pair,
+    copy_raster,
     fit_scaling,
     open_raster,
     read_array,
@@ -194,6 +195,43 @@ def test_scratch_rasters_are_uncompressed_and_removed(tmp_path, rng):
     ds = gdal.Open(kept)
     assert ds.GetMetadata("IMAGE_STRUCTURE").get("COMPRESSION") == "DEFLATE"
     ds = None
+
+
+def test_copy_of_a_scratch_raster_is_a_finished_output(tmp_path, rng):
+    """What the end-to-end tool does with its likelihood: scratch (uncompressed) to output
+    (compressed), the same pixels, georeferencing, nodata and band name."""
+    data = rng.random((1, 300, 200)).astype(np.float32)
+    data[0, :10] = -9999.0
+    with scratch_folder("mssfc_test_") as folder:
+        grid = Grid(200, 300, GT, utm_wkt())
+        inner = write_array(
+            str(folder / "lik.tif"), data, grid, nodata=-9999.0, band_names=["likelihood"]
+        )
+        out = copy_raster(inner, str(tmp_path / "sub" / "likelihood.tif"))
+    ds = gdal.Open(out)
+    band = ds.GetRasterBand(1)
+    np.testing.assert_array_equal(ds.ReadAsArray(), data[0])
+    assert band.GetNoDataValue() == -9999.0
+    assert band.GetDescription() == "likelihood"
+    assert ds.GetGeoTransform() == GT
+    assert ds.GetMetadata("IMAGE_STRUCTURE").get("COMPRESSION") == "DEFLATE"
+    assert band.GetBlockSize() == [256, 256]
+    ds = None
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["likelihood.tif"]
+
+
+def test_canceled_copy_leaves_no_file(tmp_path, rng):
+    data = rng.random((1, 600, 600)).astype(np.float32)
+    src = _write(tmp_path / "src.tif", data)
+    calls = []
+
+    def cancel_on_second_check() -> bool:
+        calls.append(1)
+        return len(calls) > 1
+
+    with pytest.raises(Canceled):
+        copy_raster(src, str(tmp_path / "out" / "copy.tif"), is_canceled=cancel_on_second_check)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 @pytest.mark.parametrize(
