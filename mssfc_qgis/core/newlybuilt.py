@@ -45,6 +45,7 @@ from .engine import (
 from .errors import Canceled, MssfcError
 from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
+    SCRATCH_OPTIONS,
     Grid,
     RasterSource,
     Window,
@@ -1023,8 +1024,9 @@ def newlybuilt(
             )
 
         def buildings(pr: Progress) -> None:
+            t2 = _decoded_t2(t2_aligned, tmp, pr)
             # one decimated read of T2 gives both the MBI and the BLI brightness ranges
-            t2_src = open_raster(t2_aligned)
+            t2_src = open_raster(t2)
             sample = decimated_brightness(t2_src, cfg)
             # BLI's serial parts (pairing the lines, fitting its scale) go first, while the
             # change lane keeps the other threads busy
@@ -1037,7 +1039,7 @@ def newlybuilt(
                 brightness_sample=sample,
             )
             mbi_stage(
-                t2_aligned,
+                t2,
                 p["mbi"],
                 cfg=cfg,
                 pixel_size=gsd,
@@ -1114,6 +1116,49 @@ def _aligned_t2(pair, folder: Path) -> str:
     path = str(folder / "t2_aligned.vrt")
     ds = gdal.Translate(path, src.dataset, format="VRT", bandList=list(src.bands))
     ds = None  # noqa: F841
+    return path
+
+
+def _decodes_cheaply(path: str) -> bool:
+    """Whether ``path`` (a raster) is read straight from an uncompressed GeoTIFF: a VRT over one
+    with no warping or resampling, or the file itself."""
+    from osgeo import gdal
+
+    ds = gdal.Open(path)
+    files = ds.GetFileList() or []
+    if ds.GetDriver().ShortName == "VRT":
+        sources = [f for f in files if not f.lower().endswith(".vrt")]
+        if len(sources) != 1 or "<Warped" in (ds.GetMetadata("xml:VRT") or [""])[0]:
+            return False
+        ds = gdal.Open(sources[0])
+    return (
+        ds.GetDriver().ShortName == "GTiff"
+        and ds.GetMetadata("IMAGE_STRUCTURE").get("COMPRESSION") is None
+    )
+
+
+def _decoded_t2(aligned: str, folder: Path, progress: Progress) -> str:
+    """T2 for the buildings lane, which reads it three times (LSD cells with their margins, MBI
+    tiles with their wide halo, a decimated sample): decoded once into an uncompressed scratch
+    GeoTIFF when it is compressed, warped or not a GeoTIFF (PNG, JPEG...), else as it is."""
+    from osgeo import gdal
+
+    if _decodes_cheaply(aligned):
+        return aligned
+    path = str(folder / "t2_decoded.tif")
+
+    def callback(_complete: float, _message: str, _data: object) -> int:
+        return 0 if progress.is_canceled() else 1
+
+    try:
+        ds = gdal.Translate(
+            path, aligned, format="GTiff", creationOptions=list(SCRATCH_OPTIONS), callback=callback
+        )
+        ds = None  # noqa: F841
+    except RuntimeError:
+        if progress.is_canceled():
+            raise Canceled("Canceled by the user.") from None
+        raise
     return path
 
 

@@ -215,6 +215,48 @@ def test_cancel_in_the_last_stage_leaves_no_partial_file(scene, tmp_path):
     assert set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*")) == scratch_before
 
 
+@pytest.mark.parametrize("case", ["nodata", "warped", "mask"])
+def test_decoding_t2_once_changes_nothing(scene, tmp_path, monkeypatch, case):
+    """The buildings lane reads a compressed or warped T2 from one decoded scratch copy: the same
+    outputs as reading it through its VRT, with nodata, a mask band or a warp onto T1's grid."""
+    from osgeo import gdal
+
+    import mssfc_qgis.core.newlybuilt as nb
+
+    src = gdal.Open(scene["t2"])
+    t2 = str(tmp_path / f"t2_{case}.tif")
+    data = src.ReadAsArray()
+    data[:, 40:90, 100:180] = 0  # a hole (nodata or masked)
+    gt = list(src.GetGeoTransform())
+    if case == "warped":
+        gt[0] += 0.3 * gt[1]  # a third of a pixel off T1's grid: T2 is resampled onto it
+    drv = gdal.GetDriverByName("GTiff")
+    ds = drv.Create(t2, src.RasterXSize, src.RasterYSize, 3, gdal.GDT_Byte, ["COMPRESS=DEFLATE"])
+    ds.SetGeoTransform(gt)
+    ds.SetProjection(src.GetProjection())
+    if case == "mask":
+        ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+        ds.GetRasterBand(1).GetMaskBand().WriteArray(np.where(data[0] == 0, 0, 255))
+    for i in range(3):
+        band = ds.GetRasterBand(i + 1)
+        band.WriteArray(data[i])
+        if case != "mask":
+            band.SetNoDataValue(0)
+    ds = None
+    results = []
+    for decode in (True, False):
+        if not decode:
+            monkeypatch.setattr(nb, "_decodes_cheaply", lambda path: True)
+        folder = tmp_path / f"{case}_{decode}"
+        out = Outputs(str(folder / "l.tif"), str(folder / "m.tif"), None)
+        newlybuilt(scene["t1"], t2, out, tile=96)
+        results.append((read_array(out.likelihood)[0], read_array(out.mask)[0]))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert (results[0][1] == 255).any()  # the hole is nodata in the mask
+    assert (results[0][1] == 1).any()
+
+
 def test_thread_count_does_not_change_the_result(scene, tmp_path):
     """One thread or several, with the stages side by side: the same likelihood and mask."""
     results = []
