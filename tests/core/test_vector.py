@@ -215,3 +215,19 @@ def test_min_component_pixels():
     rotated = Grid(10, 10, (0.0, 0.3, 0.4, 0.0, 0.4, -0.3))
     assert vector.pixel_area(rotated) == pytest.approx(0.25)
     assert vector.pixel_area(Grid(10, 10)) == 1.0  # pixel units
+
+
+@pytest.mark.parametrize(
+    "wkt",
+    [
+        "POLYGON ((0 0, 10 0, 10 4, 0 4, 0 0))",
+        "POLYGON ((500000.5 4649776, 500010 4649776, 500010 4649700.25, 500000.5 4649776), "
+        "(500002 4649770, 500004 4649770, 500004 4649768, 500002 4649770))",
+        "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 7 5, 7 9, 5 5)))",
+        "POLYGON Z ((0 0 1, 3 0 1, 3 2 1, 0 0 1))",
+        "POLYGON EMPTY",
+    ],
+)
+def test_exterior_points_from_wkb_equal_the_ogr_points(wkt):
+    geom = ogr.CreateGeometryFromWkt(wkt)
+    np.testing.assert_array_equal(vector.exterior_points(geom), vector.ring_points(geom))
