@@ -860,13 +860,17 @@ def likelihood_stage(
         raise MssfcError(f"The likelihood threshold must be within [0, 1], got {cfg.threshold}.")
     pair = align_pair(ci_path, bi_path, bands_t1=[1], bands_t2=[1])
     ci_src, bi_src = pair.t1, pair.t2
-    ci_s, ok1 = decimated_read(ci_src, max_pixels=2_000_000)
-    bi_s, ok2 = decimated_read(bi_src, max_pixels=2_000_000)
-    ok = ok1 & ok2
-    ci_norm = fusion.fit_percentiles(ci_s[0][ok])
-    bi_norm = fusion.fit_percentiles(bi_s[0][ok])
-    ci_n = fusion.normalize(ci_s[0][ok], ci_norm)
-    bi_n = fusion.normalize(bi_s[0][ok], bi_norm)
+    # the two samples are read, and their normalizations fitted, on two threads (one dataset
+    # each): this stage runs when nothing else does
+    with compute_pool(workers) as pool:
+        (ci_s, ok1), (bi_s, ok2) = pool.map(
+            lambda src: decimated_read(src, max_pixels=2_000_000), [ci_src, bi_src]
+        )
+        ok = ok1 & ok2
+        ci_v, bi_v = ci_s[0][ok], bi_s[0][ok]
+        ci_norm, bi_norm = pool.map(fusion.fit_percentiles, [ci_v, bi_v])
+    ci_n = fusion.normalize(ci_v, ci_norm)
+    bi_n = fusion.normalize(bi_v, bi_norm)
     lik_sample = fusion.likelihood(
         ci_n, bi_n, mode=cfg.likelihood_mode, weight=cfg.likelihood_weight
     )
