@@ -165,54 +165,48 @@ def test_real_levir_1024_accuracy(tmp_path):
     assert total.f1 > 0.3 and total.precision > 0.4
 
 
-def test_cancel_mid_run_leaves_no_file(scene, tmp_path):
-    """Cancel while change and building intensity run side by side: both stop, nothing is left,
-    not even the scratch folder."""
+class _CancelAfter(NullProgress):
+    """Cancels the run once its progress has passed ``at`` percent."""
 
-    class CancelAtQuarter(NullProgress):
-        percent = 0.0
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.percent = 0.0
 
-        def set_progress(self, percent: float) -> None:
-            self.percent = max(self.percent, percent)
+    def set_progress(self, percent: float) -> None:
+        self.percent = max(self.percent, percent)
 
-        def is_canceled(self) -> bool:
-            return self.percent > 25.0
+    def is_canceled(self) -> bool:
+        return self.percent > self.at
 
+
+def _canceled_run(scene, tmp_path, at: float) -> tuple[float, list[str]]:
+    """``newlybuilt`` canceled past ``at`` percent: checks that it raised Canceled and left no
+    scratch folder; returns the progress reached and the names left in the output folder."""
     scratch_before = set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*"))
     folder = tmp_path / "out"
     out = Outputs(str(folder / "l.tif"), str(folder / "m.tif"), str(folder / "p.gpkg"))
-    progress = CancelAtQuarter()
+    progress = _CancelAfter(at)
     with pytest.raises(Canceled):
         newlybuilt(scene["t1"], scene["t2"], out, tile=64, progress=progress)
-    assert 25.0 < progress.percent < 75.0  # stopped inside the concurrent stages
-    assert not folder.exists() or list(folder.iterdir()) == []
     assert set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*")) == scratch_before
+    return progress.percent, sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_cancel_mid_run_leaves_no_file(scene, tmp_path):
+    """Cancel while change and building intensity run side by side: both stop, nothing is left,
+    not even the scratch folder."""
+    percent, left = _canceled_run(scene, tmp_path, 25.0)
+    assert 25.0 < percent < 75.0  # stopped inside the concurrent stages
+    assert left == []
 
 
 def test_cancel_in_the_last_stage_leaves_no_partial_file(scene, tmp_path):
     """Cancel while the objects are made and the likelihood is copied to its output side by
     side: both stop; no half-written file, no scratch folder."""
-
-    class CancelLate(NullProgress):
-        percent = 0.0
-
-        def set_progress(self, percent: float) -> None:
-            self.percent = max(self.percent, percent)
-
-        def is_canceled(self) -> bool:
-            return self.percent > 86.0
-
-    scratch_before = set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*"))
-    folder = tmp_path / "out"
-    out = Outputs(str(folder / "l.tif"), str(folder / "m.tif"), str(folder / "p.gpkg"))
-    progress = CancelLate()
-    with pytest.raises(Canceled):
-        newlybuilt(scene["t1"], scene["t2"], out, tile=64, progress=progress)
-    assert progress.percent < 100.0
-    left = list(folder.iterdir()) if folder.exists() else []
-    assert not [p.name for p in left if "partial" in p.name]
-    assert str(folder / "p.gpkg") not in map(str, left)  # the polygons were not finished
-    assert set(Path(tempfile.gettempdir()).glob("mssfc_newlybuilt_*")) == scratch_before
+    percent, left = _canceled_run(scene, tmp_path, 86.0)
+    assert 86.0 < percent < 100.0
+    assert not [name for name in left if "partial" in name]
+    assert "p.gpkg" not in left  # the polygons were not finished
 
 
 @pytest.mark.parametrize("case", ["nodata", "warped", "mask"])
