@@ -1132,7 +1132,7 @@ def _decodes_cheaply(path: str) -> bool:
     files = ds.GetFileList() or []
     if ds.GetDriver().ShortName == "VRT":
         sources = [f for f in files if not f.lower().endswith(".vrt")]
-        if len(sources) != 1 or "<Warped" in (ds.GetMetadata("xml:VRT") or [""])[0]:
+        if len(sources) != 1 or "VRTWarped" in (ds.GetMetadata("xml:VRT") or [""])[0]:
             return False
         ds = gdal.Open(sources[0])
     return (

@@ -565,12 +565,12 @@ def write_gpkg(
         defn = out.GetLayerDefn()
         keep_mask = np.ones(len(polys), dtype=bool) if keep is None else np.asarray(keep, bool)
         src_layer = polys.layer
-        # per field: its index, its values as Python numbers (NaN -> None: NULL), its setter
+        # per field: its index, its values as Python numbers (NaN -> None: NULL), whether real
         columns = []
         for field, arr in attributes.items():
             real = types[field] == ogr.OFTReal
             vals = np.asarray(arr, dtype=np.float64 if real else np.int64)
-            items = [None if real and not np.isfinite(v) else v for v in vals.tolist()]
+            items = [None if real and not math.isfinite(v) else v for v in vals.tolist()]
             columns.append((defn.GetFieldIndex(field), items, real))
         texts = [
             (defn.GetFieldIndex(field), [str(v) for v in values])

@@ -251,6 +251,33 @@ def test_decoding_t2_once_changes_nothing(scene, tmp_path, monkeypatch, case):
     assert (results[0][1] == 1).any()
 
 
+def test_which_t2_is_decoded_once(scene, tmp_path):
+    """The buildings lane reads T2 as it is only when that is an uncompressed GeoTIFF on T1's
+    grid; a compressed, warped or PNG T2 is decoded once into scratch."""
+    from osgeo import gdal
+
+    from mssfc_qgis.core.newlybuilt import _aligned_t2, _decodes_cheaply
+    from mssfc_qgis.core.raster import align_pair
+
+    src = gdal.Open(scene["t2"])
+    plain = str(tmp_path / "plain.tif")
+    gdal.Translate(plain, src, creationOptions=["TILED=YES"])
+    shifted = str(tmp_path / "shifted.tif")
+    ds = gdal.Translate(shifted, src)
+    gt = list(ds.GetGeoTransform())
+    ds.SetGeoTransform([gt[0] + 0.3 * gt[1], *gt[1:]])
+    ds = None
+    png = str(tmp_path / "t2.png")
+    gdal.Translate(png, src, format="PNG")
+    cheap = {}
+    for name, t2 in (("plain", plain), ("compressed", scene["t2"]), ("warped", shifted)):
+        folder = tmp_path / name
+        folder.mkdir()
+        cheap[name] = _decodes_cheaply(_aligned_t2(align_pair(scene["t1"], t2), folder))
+    cheap["png"] = _decodes_cheaply(png)
+    assert cheap == {"plain": True, "compressed": False, "warped": False, "png": False}
+
+
 def test_thread_count_does_not_change_the_result(scene, tmp_path):
     """One thread or several, with the stages side by side: the same likelihood and mask."""
     results = []
