@@ -1096,7 +1096,7 @@ def newlybuilt(
         def likelihood_copy(pr: Progress) -> None:
             if outputs.likelihood:
                 copy_raster(p["lik"], outputs.likelihood, is_canceled=pr.is_canceled)
-                pr.set_progress(100.0)
+            pr.set_progress(100.0)
 
         done = run_concurrently(
             [objects, likelihood_copy], ScaledProgress(progress, 85, 100), weights=[3.0, 1.0]
