@@ -1006,7 +1006,8 @@ def newlybuilt(
         p = {k: str(tmp / f"{k}.tif") for k in ("ci", "mbi", "bli", "bi", "lik", "raw_mask")}
         t1 = str(t1_path)
         t2 = str(t2_path)
-        # T2 on the common grid: the CI raster's grid; stages 2-3 read T2 through the pair VRT.
+        # T2 on the common grid (the CI raster's), through the pair VRT; the buildings lane
+        # reads it from a decoded scratch copy when that VRT is slow to read (_decoded_t2).
         t2_aligned = _aligned_t2(pair, tmp)
         # Change intensity (T1, T2) and building intensity (T2) do not depend on each other: they
         # run side by side, their windows computed on one shared pool of ``workers`` threads, so
@@ -1144,7 +1145,8 @@ def _decodes_cheaply(path: str) -> bool:
 def _decoded_t2(aligned: str, folder: Path, progress: Progress) -> str:
     """T2 for the buildings lane, which reads it three times (LSD cells with their margins, MBI
     tiles with their wide halo, a decimated sample): decoded once into an uncompressed scratch
-    GeoTIFF when it is compressed, warped or not a GeoTIFF (PNG, JPEG...), else as it is."""
+    GeoTIFF (``folder`` is a :func:`scratch_folder`) when it is compressed, warped or not a
+    GeoTIFF (PNG, JPEG...), else as it is."""
     from osgeo import gdal
 
     if _decodes_cheaply(aligned):

@@ -703,10 +703,15 @@ class RasterWriter:
     def discard(self) -> None:
         """Close and delete the temporary file."""
         self.dataset = None  # type: ignore[assignment]
-        with contextlib.suppress(OSError):
-            gdal.GetDriverByName("GTiff").Delete(self.tmp_path)
-        with contextlib.suppress(OSError):
-            os.remove(self.tmp_path)
+        _remove_partial(self.tmp_path)
+
+
+def _remove_partial(tmp_path: str) -> None:
+    """Delete a GeoTIFF left half-written under its temporary name (closed), if there is one."""
+    with contextlib.suppress(OSError, RuntimeError):
+        gdal.GetDriverByName("GTiff").Delete(tmp_path)
+    with contextlib.suppress(OSError):
+        os.remove(tmp_path)
 
 
 @contextlib.contextmanager
@@ -729,6 +734,15 @@ def _is_scratch(path: str) -> bool:
     return str(Path(path).resolve().parent) in _SCRATCH_DIRS
 
 
+def _creation_options(path: str, floating: bool, options: Sequence[str]) -> list[str]:
+    """GeoTIFF creation options for ``path``: :data:`SCRATCH_OPTIONS` when the default
+    ``options`` are asked for a file directly in a :func:`scratch_folder`, else ``options``
+    (with no predictor for floating-point data)."""
+    if options == GTIFF_OPTIONS and _is_scratch(path):
+        return list(SCRATCH_OPTIONS)
+    return [*options, "PREDICTOR=1"] if floating else list(options)
+
+
 def create_raster(
     path: str,
     grid: Grid,
@@ -744,10 +758,7 @@ def create_raster(
     check_writable(path)
     tmp = partial_path(path)
     driver = gdal.GetDriverByName("GTiff")
-    scratch = options == GTIFF_OPTIONS and _is_scratch(path)
-    opts = list(SCRATCH_OPTIONS if scratch else options)
-    if np.dtype(dtype).kind == "f" and not scratch:
-        opts.append("PREDICTOR=1")
+    opts = _creation_options(path, np.dtype(dtype).kind == "f", options)
     try:
         ds = driver.Create(tmp, grid.width, grid.height, bands, gdal_type(dtype), options=opts)
     except RuntimeError as exc:
@@ -788,16 +799,16 @@ def write_array(
 def copy_raster(
     source_path: str, path: str, *, is_canceled: Callable[[], bool] | None = None
 ) -> str:
-    """Copy a raster (e.g. a scratch intermediate) to the GeoTIFF output ``path``, written as
-    :func:`create_raster` writes outputs (tiled, compressed), with its grid, nodata and band
-    names; under a temporary name until complete, so a failure or a cancel (``is_canceled``
-    returning True, checked as GDAL copies) leaves no file at ``path``."""
+    """Copy a raster (e.g. a scratch intermediate) to the GeoTIFF ``path``, written as
+    :func:`create_raster` writes it (tiled; compressed, or uncompressed directly in a
+    :func:`scratch_folder`), with its grid, nodata, mask and band names; under a temporary name
+    until complete, so a failure or a cancel (``is_canceled`` returning True, checked as GDAL
+    copies) leaves no file at ``path``."""
     check_writable(path)
     tmp = partial_path(path)
     src = gdal.Open(source_path)
-    opts = list(GTIFF_OPTIONS)
-    if gdal.GetDataTypeName(src.GetRasterBand(1).DataType).startswith("Float"):
-        opts.append("PREDICTOR=1")
+    floating = gdal.GetDataTypeName(src.GetRasterBand(1).DataType).startswith("Float")
+    opts = _creation_options(path, floating, GTIFF_OPTIONS)
     canceled = False
 
     def callback(_complete: float, _message: str, _data: object) -> int:
@@ -805,6 +816,10 @@ def copy_raster(
         canceled = canceled or bool(is_canceled and is_canceled())
         return 0 if canceled else 1
 
+    # a mask goes inside the file (GDAL writes it beside it, as .msk, by default), so that it
+    # moves with the file when the temporary name is replaced
+    previous = gdal.GetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", None)
+    gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
     try:
         out = gdal.GetDriverByName("GTiff").CreateCopy(
             tmp, src, strict=0, options=opts, callback=callback
@@ -813,13 +828,12 @@ def copy_raster(
         out = None  # noqa: F841
     except BaseException as exc:
         out = None  # noqa: F841
-        with contextlib.suppress(OSError, RuntimeError):
-            gdal.GetDriverByName("GTiff").Delete(tmp)
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
+        _remove_partial(tmp)
         if canceled:
             raise Canceled("Canceled by the user.") from None
         raise MssfcError(f"Cannot write {path}: {exc}. Choose another output path.") from exc
+    finally:
+        gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", previous)
     os.replace(tmp, path)
     return path
 

@@ -13,6 +13,7 @@ from mssfc_qgis.core.engine import OutputSpec, run_windows
 from mssfc_qgis.core.errors import Canceled, MssfcError
 from mssfc_qgis.core.raster import (
     Grid,
+    Window,
     align_pair,
     copy_raster,
     fit_scaling,
@@ -218,6 +219,24 @@ def test_copy_of_a_scratch_raster_is_a_finished_output(tmp_path, rng):
     assert band.GetBlockSize() == [256, 256]
     ds = None
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["likelihood.tif"]
+
+
+def test_copy_keeps_a_mask_band_inside_the_file(tmp_path, rng):
+    """A per-dataset mask (GDAL writes it beside the file, as .msk, by default) is copied into
+    the file itself, so it survives the move from the temporary name."""
+    path = str(tmp_path / "masked.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(path, 64, 48, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform(GT)
+    ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+    mask = np.full((48, 64), 255, np.uint8)
+    mask[5:20, 10:30] = 0
+    ds.GetRasterBand(1).GetMaskBand().WriteArray(mask)
+    for i in range(3):
+        ds.GetRasterBand(i + 1).WriteArray(rng.integers(0, 255, (48, 64), dtype=np.uint8))
+    ds = None
+    out = copy_raster(path, str(tmp_path / "out" / "copy.tif"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["copy.tif"]
+    np.testing.assert_array_equal(open_raster(out).read_valid(Window(0, 0, 64, 48)), mask > 0)
 
 
 def test_canceled_copy_leaves_no_file(tmp_path, rng):
