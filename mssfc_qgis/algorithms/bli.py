@@ -24,7 +24,8 @@ class BliAlgorithm(MssfcAlgorithm):
     HELP = (
         "Step 3: the Building Line Index (the seed's own index, rebuilt): building outlines are "
         "made of perpendicular straight edges. Line segments are detected on the brightness with "
-        "LSD (OpenCV); two segments within LINE_DISTANCE (metres, true segment-to-segment "
+        "LSD (OpenCV) on the brightness, the maximum of the visible bands (BANDS; default chosen "
+        "as in the MBI tool). Two segments within LINE_DISTANCE (metres, true segment-to-segment "
         "distance) pass the Line segment Verticality Criterion when their acute angle differs "
         "from 90 degrees by at most ANGLE_TOLERANCE theta (seed: 4). Segments with a "
         "perpendicular partner, and the corner region each pair encloses (up to the longest MBI "
@@ -41,7 +42,7 @@ class BliAlgorithm(MssfcAlgorithm):
 
     def define(self, config: dict[str, Any]) -> None:  # noqa: D102
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Image (T2)")))
-        self.add_bands(self.BANDS, self.INPUT, "Visible bands (default: all)")
+        self.add_bands(self.BANDS, self.INPUT, "Visible bands (default: automatic)")
         add_params(self, ("ANGLE_TOLERANCE", "LINE_DISTANCE", "MBI_MAX_LENGTH"))
         add_pixel_size(self)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("BLI")))

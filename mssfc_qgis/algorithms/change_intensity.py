@@ -35,7 +35,10 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
         "N a 1-99 percentile stretch to [0, 1]. ISFA and the stretches are fitted once on a sample "
         "of the whole image, then applied tile by tile.\n\nT2 is aligned onto T1's grid when they "
         "differ (common area only). Both dates must give the same number of bands (BANDS_T1 and "
-        "BANDS_T2, default all). Outputs: OUTPUT (CI, float32 0-1), optional OUTPUT_COMPONENTS "
+        "BANDS_T2, default all); ISFA uses them all, the texture the maximum of the VISIBLE_BANDS "
+        "(T2 band numbers; default: the bands tagged red, green, blue, else bands 1-3 of a "
+        "4-band image (R, G, B, NIR or B, G, R, NIR), else all: a near-infrared band would make "
+        "vegetation look bright). Outputs: OUTPUT (CI, float32 0-1), optional OUTPUT_COMPONENTS "
         "(the spectral ISFA components, one band each)." + SOURCE_NOTE
     )
 
@@ -43,6 +46,7 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
     INPUT_T2 = "INPUT_T2"
     BANDS_T1 = "BANDS_T1"
     BANDS_T2 = "BANDS_T2"
+    VISIBLE_BANDS = "VISIBLE_BANDS"
     OUTPUT = "OUTPUT"
     OUTPUT_COMPONENTS = "OUTPUT_COMPONENTS"
 
@@ -55,6 +59,11 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
         )
         self.add_bands(self.BANDS_T1, self.INPUT_T1, "T1 bands (default: all)")
         self.add_bands(self.BANDS_T2, self.INPUT_T2, "T2 bands (default: all)")
+        self.add_bands(
+            self.VISIBLE_BANDS,
+            self.INPUT_T2,
+            "Visible bands for the texture's brightness (default: automatic)",
+        )
         add_params(self, ("CI_WEIGHT", "TEXTURE_CHANGE", "TEXTURE_WINDOW"))
         self.addParameter(
             QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Change intensity"))
@@ -82,6 +91,7 @@ class ChangeIntensityAlgorithm(MssfcAlgorithm):
             out_components=comps,
             bands_t1=self.bands(parameters.get(self.BANDS_T1)),
             bands_t2=self.bands(parameters.get(self.BANDS_T2)),
+            visible_bands=self.bands(parameters.get(self.VISIBLE_BANDS)),
             cfg=config_from(self, parameters, context),
             workers=compute_workers(),
             progress=progress,

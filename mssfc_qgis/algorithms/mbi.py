@@ -23,7 +23,10 @@ class MbiAlgorithm(MssfcAlgorithm):
     HELP = (
         "Step 2: the Morphological Building Index (Huang & Zhang 2011, 2012) of an image, high "
         "on bright, compact structures (roofs). Brightness b = maximum of the visible bands "
-        "(BANDS, default all). For 4 directions d and line lengths s from MBI_MIN_LENGTH to "
+        "(BANDS; default: the bands tagged red, green, blue, else bands 1-3 of a 4-band image "
+        "(R, G, B, NIR or B, G, R, NIR), else all: a near-infrared band would make vegetation "
+        "look bright; the log names them). For 4 directions d and line lengths s from "
+        "MBI_MIN_LENGTH to "
         "MBI_MAX_LENGTH by MBI_STEP (metres, converted with the pixel size), the white top-hat by "
         "reconstruction WTH(d, s) = b - reconstruction of b from its erosion by a line; the "
         "differential profile DMP(d, s) = |WTH(d, s + ds) - WTH(d, s)| and MBI = sum DMP / (D S). "
@@ -41,7 +44,7 @@ class MbiAlgorithm(MssfcAlgorithm):
 
     def define(self, config: dict[str, Any]) -> None:  # noqa: D102
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Image (T2)")))
-        self.add_bands(self.BANDS, self.INPUT, "Visible bands (default: all)")
+        self.add_bands(self.BANDS, self.INPUT, "Visible bands (default: automatic)")
         add_params(self, ("MBI_MIN_LENGTH", "MBI_MAX_LENGTH", "MBI_STEP"))
         add_pixel_size(self)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("MBI")))

@@ -30,7 +30,9 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
         "Modeler and gives the same result).\n\nParameters: ANGLE_TOLERANCE theta (degrees, "
         "default 4), FUSION_WEIGHT phi (0.4), THRESHOLD on the likelihood (0-1; empty = Otsu), "
         "MAX_ASPECT_RATIO GI (4), MIN_AREA (map units squared, 20), BANDS (for both dates; default "
-        "all; brightness is their maximum), METHOD (the proposed method, or the seed's baselines "
+        "all), VISIBLE_BANDS (band numbers among BANDS whose maximum is the brightness of MBI, BLI "
+        "and the texture; default: the bands tagged red, green, blue, else bands 1-3 of a 4-band "
+        "image, else all; the log names them), METHOD (the proposed method, or the seed's baselines "
         "OBISFA, SFAMBI, SPETEXMBI for comparison: these run in memory, up to 25 megapixels), "
         "FUSION (feature level, or decision level as the seed compares). Lengths are in metres and "
         "follow the pixel size (PIXEL_SIZE overrides it; rasters without a CRS are taken as 0.5 "
@@ -43,6 +45,7 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
     INPUT_T1 = "INPUT_T1"
     INPUT_T2 = "INPUT_T2"
     BANDS = "BANDS"
+    VISIBLE_BANDS = "VISIBLE_BANDS"
     OUTPUT_LIKELIHOOD = "OUTPUT_LIKELIHOOD"
     OUTPUT_MASK = "OUTPUT_MASK"
     OUTPUT_POLYGONS = "OUTPUT_POLYGONS"
@@ -57,6 +60,9 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
             QgsProcessingParameterRasterLayer(self.INPUT_T2, self.tr("Image T2 (after)"))
         )
         self.add_bands(self.BANDS, self.INPUT_T1, "Bands (both dates; default: all)")
+        self.add_bands(
+            self.VISIBLE_BANDS, self.INPUT_T2, "Visible bands for brightness (default: automatic)"
+        )
         add_params(
             self,
             (
@@ -110,6 +116,7 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
             Outputs(lik, mask, polygons),
             bands_t1=bands,
             bands_t2=bands,
+            visible_bands=self.bands(parameters.get(self.VISIBLE_BANDS)),
             cfg=config_from(self, parameters, context),
             pixel_size=pixel_size(self, parameters, context),
             workers=compute_workers(),

@@ -26,11 +26,11 @@ import tempfile
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from osgeo import ogr, osr
+from osgeo import gdal, ogr, osr
 from scipy import ndimage
 
 from .engine import (
@@ -87,6 +87,7 @@ __all__ = [
     "newlybuilt",
     "objects_stage",
     "pixel_size_metres",
+    "visible_band_positions",
 ]
 
 
@@ -162,13 +163,94 @@ def _float_out(name: str, path: str, label: str) -> OutputSpec:
     return OutputSpec(name, path, dtype="float32", nodata=FLOAT_NODATA, band_names=(label,))
 
 
-def _brightness_note(source: RasterSource, cfg: NewlyBuiltConfig) -> str:
-    bands = source.bands
-    if cfg.visible_bands is not None:
-        bands = tuple(bands[i] for i in cfg.visible_bands)
-    if len(set(bands)) == 1:
-        return f"Brightness is band {bands[0]} alone (a single band is given)."
-    return f"Brightness is the maximum of bands {', '.join(map(str, bands))} (visible bands)."
+#: GDAL colour interpretations that mark a visible band.
+_VISIBLE_INTERP = {gdal.GCI_RedBand: "red", gdal.GCI_GreenBand: "green", gdal.GCI_BlueBand: "blue"}
+
+
+def visible_band_positions(
+    path: str,
+    bands: Sequence[int] | None = None,
+    requested: Sequence[int] | None = None,
+) -> tuple[tuple[int, ...], str]:
+    """Which of the bands read from ``path`` are visible, for the brightness ``b = max over the
+    visible bands`` of MBI, BLI and the texture (METHODS B.4). A near-infrared band must stay
+    out: vegetation is bright there, so it would get a building index.
+
+    Parameters
+    ----------
+    path
+        The image as the user gave it (its colour interpretation and band count are read).
+    bands
+        1-based band numbers read from it, in order (None: all).
+    requested
+        1-based band numbers the user named as visible (each must be among ``bands``); None
+        chooses: the bands tagged red, green or blue if any; of a 4-band image with no such
+        tags, bands 1-3 (R, G, B, NIR and B, G, R, NIR both put the visible bands first); else
+        every band read.
+
+    Returns
+    -------
+    (positions, note)
+        0-based positions into ``bands`` (``cfg.visible_bands``) and a sentence for the log.
+    """
+    try:
+        ds = gdal.Open(str(path))
+    except RuntimeError as exc:
+        raise MssfcError(f"Cannot read {path}: {exc}") from exc
+    count = ds.RasterCount
+    chosen = list(bands) if bands else list(range(1, count + 1))
+    if requested:
+        missing = [b for b in requested if b not in chosen]
+        if missing:
+            raise MssfcError(
+                f"Visible band(s) {', '.join(map(str, missing))} are not among the bands read "
+                f"({', '.join(map(str, chosen))}): add them to the band selection (BANDS) or set "
+                "VISIBLE_BANDS to bands from it."
+            )
+        positions = tuple(chosen.index(b) for b in dict.fromkeys(requested))
+        why = "as given"
+    else:
+        tags = {}
+        for b in set(chosen):
+            band = ds.GetRasterBand(b)
+            if band.GetColorInterpretation() in _VISIBLE_INTERP:
+                tags[b] = _VISIBLE_INTERP[band.GetColorInterpretation()]
+        if tags:
+            positions = tuple(i for i, b in enumerate(chosen) if b in tags)
+            why = "tagged " + ", ".join(tags[chosen[i]] for i in positions)
+        elif count == 4 and any(b <= 3 for b in chosen) and any(b == 4 for b in chosen):
+            positions = tuple(i for i, b in enumerate(chosen) if b <= 3)
+            why = (
+                "a 4-band image without colour tags is taken as R, G, B, NIR or B, G, R, NIR, "
+                "so band 4 is left out; set VISIBLE_BANDS if the order differs"
+            )
+        else:
+            positions = tuple(range(len(chosen)))
+            why = "all bands read" + (
+                "; set VISIBLE_BANDS if some are not visible (near-infrared, for one)"
+                if len(chosen) > 3
+                else ""
+            )
+    numbers = [chosen[i] for i in positions]
+    if len(set(numbers)) == 1:
+        return positions, f"Brightness is band {numbers[0]} alone ({why})."
+    return positions, f"Brightness is the maximum of bands {', '.join(map(str, numbers))} ({why})."
+
+
+def with_visible_bands(
+    cfg: NewlyBuiltConfig,
+    path: str,
+    bands: Sequence[int] | None,
+    requested: Sequence[int] | None,
+    progress: Progress,
+) -> NewlyBuiltConfig:
+    """``cfg`` with ``visible_bands`` chosen by :func:`visible_band_positions` (and logged),
+    unless the caller set them already (``requested`` then must be None)."""
+    if cfg.visible_bands is not None and not requested:
+        return cfg
+    positions, note = visible_band_positions(path, bands, requested)
+    progress.info(note)
+    return replace(cfg, visible_bands=positions)
 
 
 def check_size(grid: Grid, cfg: NewlyBuiltConfig, pixel_size: float) -> None:
@@ -293,26 +375,36 @@ def change_intensity_stage(
     out_components: str | None = None,
     bands_t1: Sequence[int] | None = None,
     bands_t2: Sequence[int] | None = None,
+    visible_bands: Sequence[int] | None = None,
     cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
     tile: int = 1024,
     workers: int = 2,
     progress: Progress | None = None,
 ) -> dict[str, str]:
-    """Stage 1: change intensity of an aligned pair (ISFA spectral + texture, METHODS B.1-B.3)."""
+    """Stage 1: change intensity of an aligned pair (ISFA spectral + texture, METHODS B.1-B.3).
+
+    ISFA uses every band read; the texture uses the brightness of the visible ones:
+    ``visible_bands`` (1-based numbers of T2's bands, among ``bands_t2``), else
+    ``cfg.visible_bands``, else chosen by :func:`visible_band_positions`.
+    """
     progress = progress or NullProgress()
     pair = align_pair(t1_path, t2_path, bands_t1=bands_t1, bands_t2=bands_t2)
     for note in pair.notes:
         progress.warning(note)
-    progress.info(_brightness_note(pair.t1, cfg))
+    cfg = with_visible_bands(cfg, t2_path, bands_t2, visible_bands, progress)
     stats = fit_change(pair.t1, pair.t2, pair.grid, cfg, workers=workers)
     tex_note = (
         f"texture ISFA {stats.textural.n_iter} iterations"
         if isinstance(stats.textural, isfa.IsfaModel)
         else "texture change as the norm of the standardized GLCM difference"
     )
-    progress.info(
-        f"Fitted on a sample: spectral ISFA {stats.spectral.n_iter} iterations, {tex_note}."
+    spec_note = (
+        f"spectral ISFA converged in {stats.spectral.n_iter} iterations"
+        if stats.spectral.converged
+        else f"spectral ISFA stopped after {stats.spectral.n_iter} iterations before its "
+        "eigenvalues settled (the last iteration's statistics are used)"
     )
+    progress.info(f"Fitted on a sample: {spec_note}, {tex_note}.")
     outputs = [_float_out("ci", out_ci, "change intensity")]
     if out_components:
         nb = len(pair.t1.bands)
@@ -391,16 +483,20 @@ def mbi_stage(
     a smaller share of halo but run slower: the reconstruction leaves the CPU cache.)
 
     ``brightness_sample``: :func:`decimated_brightness` of the image when the caller has it
-    (the end-to-end run shares one read between MBI and BLI); read here when None.
+    (the end-to-end run shares one read between MBI and BLI); read here when None. Brightness
+    is the maximum of ``bands`` when given (they are the visible ones), else of the bands
+    ``cfg.visible_bands`` or :func:`visible_band_positions` picks.
     """
     progress = progress or NullProgress()
     src = open_raster(image_path, bands=bands)
     grid = src.grid
     gsd = pixel_size_metres(grid, override=pixel_size, progress=progress)
     check_size(grid, cfg, gsd)
+    if cfg.visible_bands is None:  # bands named here are the visible ones
+        cfg = with_visible_bands(cfg, image_path, bands, bands, progress)
     px = cfg.in_pixels(gsd)
     progress.info(
-        f"{_brightness_note(src, cfg)} MBI lines {px.mbi_min_length}-{px.mbi_max_length} px by "
+        f"MBI lines {px.mbi_min_length}-{px.mbi_max_length} px by "
         f"{px.mbi_step} px ({gsd:g} m pixels), 4 directions."
     )
     bright = decimated_brightness(src, cfg) if brightness_sample is None else brightness_sample
@@ -641,6 +737,13 @@ def fit_bli(
     progress = progress or NullProgress()
     grid = src.grid
     params = _bli_params(cfg, pixel_size)
+    if cfg.bli_max_distance_m < 2.0 * pixel_size:
+        progress.warning(
+            f"At {pixel_size:g} m per pixel the line pairing distance ({cfg.bli_max_distance_m:g} "
+            "m) is under 2 pixels, so few perpendicular line pairs can be found: the method is "
+            "made for very-high-resolution imagery (about 0.3 - 1 m pixels). Raise LINE_DISTANCE "
+            "to suit coarser pixels."
+        )
     bright = decimated_brightness(src, cfg) if brightness_sample is None else brightness_sample
     segs = detect_lattice_segments(
         src,
@@ -732,11 +835,13 @@ def bli_stage(
 ) -> dict[str, str]:
     """Stage 3: Building Line Index (METHODS B.5), normalized to [0, 1] with a scale fitted on a
     sample (:func:`fit_bli`, then :func:`draw_bli`); optionally the perpendicular segments as a
-    line GeoPackage. ``brightness_sample`` as in :func:`mbi_stage`.
+    line GeoPackage. ``brightness_sample`` and the visible bands as in :func:`mbi_stage`.
     """
     progress = progress or NullProgress()
     src = open_raster(image_path, bands=bands)
     gsd = pixel_size_metres(src.grid, override=pixel_size, progress=progress)
+    if cfg.visible_bands is None:  # bands named here are the visible ones
+        cfg = with_visible_bands(cfg, image_path, bands, bands, progress)
     model = fit_bli(
         src,
         cfg=cfg,
@@ -982,6 +1087,7 @@ def newlybuilt(
     *,
     bands_t1: Sequence[int] | None = None,
     bands_t2: Sequence[int] | None = None,
+    visible_bands: Sequence[int] | None = None,
     cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
     pixel_size: float | None = None,
     tile: int = TILE,
@@ -989,7 +1095,8 @@ def newlybuilt(
     progress: Progress | None = None,
 ) -> dict[str, str | float | None]:
     """The whole unsupervised method: stages 1-6 (``cfg.method == "proposed"``), or a baseline of
-    the seed (OBISFA, SFAMBI, SPETEXMBI) run on the whole image in memory.
+    the seed (OBISFA, SFAMBI, SPETEXMBI) run on the whole image in memory. Brightness (MBI, BLI,
+    texture) is the maximum of the visible bands, as in :func:`change_intensity_stage`.
 
     Returns
     -------
@@ -1000,6 +1107,7 @@ def newlybuilt(
     pair = align_pair(t1_path, t2_path, bands_t1=bands_t1, bands_t2=bands_t2)
     gsd = pixel_size_metres(pair.grid, override=pixel_size, progress=progress)
     check_size(pair.grid, cfg, gsd)
+    cfg = with_visible_bands(cfg, str(t2_path), bands_t2, visible_bands, progress)
     if cfg.method != "proposed":
         return _baseline(pair, outputs, cfg, gsd, progress)
     with scratch_folder("mssfc_newlybuilt_") as tmp:

@@ -289,3 +289,38 @@ def test_thread_count_does_not_change_the_result(scene, tmp_path):
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
     assert results[0][1].max() == 1  # the scene has new buildings
+
+
+class _Log(NullProgress):
+    def __init__(self):
+        self.messages: list[str] = []
+
+    def info(self, message):
+        self.messages.append(message)
+
+    def warning(self, message):
+        self.messages.append(message)
+
+
+def test_log_says_whether_isfa_converged(scene, tmp_path):
+    logs = {}
+    for iterations in (1, 50):
+        log = _Log()
+        cfg = NewlyBuiltConfig(isfa_max_iter=iterations)
+        change_intensity_stage(
+            scene["t1"], scene["t2"], str(tmp_path / f"ci{iterations}.tif"), cfg=cfg, progress=log
+        )
+        logs[iterations] = " ".join(log.messages)
+    assert "spectral ISFA stopped after 1 iterations before its eigenvalues settled" in logs[1]
+    assert "spectral ISFA converged in" in logs[50]
+    assert "Brightness is the maximum of bands 1, 2, 3" in logs[50]
+
+
+def test_coarse_pixels_get_a_warning(scene, tmp_path):
+    """The defaults are lengths for very-high-resolution imagery: at 5 m pixels the BLI's line
+    pairing distance (3 m) is under a pixel, and the log says so."""
+    fine, coarse = _Log(), _Log()
+    bli_stage(scene["t2"], str(tmp_path / "fine.tif"), progress=fine)
+    bli_stage(scene["t2"], str(tmp_path / "coarse.tif"), pixel_size=5.0, progress=coarse)
+    assert not any("under 2 pixels" in m for m in fine.messages)
+    assert any("At 5 m per pixel the line pairing distance (3 m)" in m for m in coarse.messages)
