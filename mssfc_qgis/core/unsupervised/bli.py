@@ -128,12 +128,18 @@ def segment_distance(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
     return np.where(crosses, 0.0, d)
 
 
+#: Segments searched at once by :func:`perpendicular_pairs`; more are paired area by area so
+#: memory stays bounded (a 20000 x 20000 image at 0.5 m holds about 3 million segments).
+PAIR_CHUNK = 150_000
+
+
 def perpendicular_pairs(
     segments: np.ndarray,
     *,
     max_distance: float,
     angle_tolerance_deg: float = 4.0,
     executor: Executor | None = None,
+    chunk: int = PAIR_CHUNK,
 ) -> np.ndarray:
     """Pairs of segments passing the Line segment Verticality Criterion (METHODS B.5).
 
@@ -151,6 +157,10 @@ def perpendicular_pairs(
     executor : Executor, optional
         Threads that build the trees and search the orientation-bin pairs (the k-d tree
         releases the GIL); the result does not depend on it.
+    chunk : int
+        Above this many segments the image is cut into areas of about ``chunk`` segments, each
+        paired with every segment that can reach it (:func:`_pairs_by_area`): the same pairs,
+        with memory that grows with ``chunk``, not with the image.
 
     Returns
     -------
@@ -163,6 +173,59 @@ def perpendicular_pairs(
             f"LVC needs max_distance >= 0 and 0 <= angle tolerance <= 90 degrees, got "
             f"{max_distance} and {angle_tolerance_deg}."
         )
+    if len(seg) > max(chunk, 2):
+        return _pairs_by_area(seg, max_distance, angle_tolerance_deg, executor, chunk)
+    return _pairs_at_once(seg, max_distance, angle_tolerance_deg, executor)
+
+
+def _pairs_by_area(
+    seg: np.ndarray,
+    max_distance: float,
+    angle_tolerance_deg: float,
+    executor: Executor | None,
+    chunk: int,
+) -> np.ndarray:
+    """:func:`perpendicular_pairs` of ``(N, 4)`` segments, area by area.
+
+    Each segment belongs to the cell of a ``k x k`` grid over the segments' extent that holds
+    its first end point. A cell's segments are paired among all segments whose bounding box
+    meets their joint bounding box grown by ``max_distance``: a partner within that distance of
+    a segment has a point within it of the segment's box, so no pair is missed. Pairs found
+    from two cells are kept once.
+    """
+    n = len(seg)
+    lo = np.minimum(seg[:, :2], seg[:, 2:])
+    hi = np.maximum(seg[:, :2], seg[:, 2:])
+    k = math.ceil(math.sqrt(n / chunk))
+    origin = seg[:, :2].min(axis=0)
+    size = np.maximum(seg[:, :2].max(axis=0) - origin, 1e-9)
+    cell = np.minimum(((seg[:, :2] - origin) / size * k).astype(np.int64), k - 1)
+    cell_id = cell[:, 1] * k + cell[:, 0]
+    order = np.argsort(cell_id, kind="stable")
+    bounds = np.searchsorted(cell_id[order], np.arange(k * k + 1))
+    keys = []
+    for c in range(k * k):
+        own = order[bounds[c] : bounds[c + 1]]
+        if own.size == 0:
+            continue
+        box_lo = lo[own].min(axis=0) - max_distance
+        box_hi = hi[own].max(axis=0) + max_distance
+        near = np.flatnonzero(np.all(hi >= box_lo, axis=1) & np.all(lo <= box_hi, axis=1))
+        local = _pairs_at_once(seg[near], max_distance, angle_tolerance_deg, executor)
+        found = near[local]  # ``near`` is ascending, so i < j still holds
+        mine = (cell_id[found[:, 0]] == c) | (cell_id[found[:, 1]] == c)
+        keys.append(found[mine, 0] * n + found[mine, 1])
+    key = np.unique(np.concatenate([np.zeros(0, np.int64), *keys]))
+    return np.stack([key // n, key % n], axis=1).astype(np.int64)
+
+
+def _pairs_at_once(
+    seg: np.ndarray,
+    max_distance: float,
+    angle_tolerance_deg: float,
+    executor: Executor | None,
+) -> np.ndarray:
+    """:func:`perpendicular_pairs` of ``(N, 4)`` float64 segments, all searched together."""
     if len(seg) < 2:
         return np.zeros((0, 2), np.int64)
     n = len(seg)

@@ -93,3 +93,46 @@ def test_lvc_orientation_bins_miss_no_pair():
                 seg, max_distance=4.0, angle_tolerance_deg=tol, executor=pool
             )
         np.testing.assert_array_equal(threaded, expected, err_msg=f"tolerance {tol}, threads")
+        if tol in (4.0, 45.0):  # paired area by area (4 cells, long segments crossing them)
+            chunked = perpendicular_pairs(seg, max_distance=4.0, angle_tolerance_deg=tol, chunk=150)
+            np.testing.assert_array_equal(chunked, expected, err_msg=f"tolerance {tol}, by area")
+
+
+def test_lvc_by_area_on_short_segments_of_a_large_image():
+    """Many short segments over a wide area (as LSD gives on a city), paired in cells of a few
+    hundred segments: exactly the pairs of one search over all of them."""
+    rng = np.random.default_rng(11)
+    n = 4000
+    start = rng.random((n, 2)) * 3000
+    angle = rng.choice([0.0, 90.0, 45.0], n) + rng.normal(0, 3, n)
+    length = rng.uniform(3, 40, n)
+    end = start + length[:, None] * np.stack(
+        [np.cos(np.radians(angle)), np.sin(np.radians(angle))], axis=1
+    )
+    # a quarter of the segments crowd into one 200 px square
+    offset = end - start
+    start[: n // 4] %= 200
+    end[: n // 4] = start[: n // 4] + offset[: n // 4]
+    seg = np.concatenate([start, end], axis=1)
+    whole = perpendicular_pairs(seg, max_distance=6.0, chunk=n)
+    assert len(whole) > 500
+    for chunk in (100, 333, 1999):
+        np.testing.assert_array_equal(
+            perpendicular_pairs(seg, max_distance=6.0, chunk=chunk), whole
+        )
+
+
+def test_lvc_by_area_finds_a_pair_with_a_gap_across_cells():
+    """A horizontal and a vertical segment 5.4 px apart, in different cells whose segments'
+    boxes do not meet: the pair is still found (boxes grow by the pairing distance)."""
+    seg = np.array(
+        [
+            [0.0, 0.0, 10.0, 0.0],  # cell (0, 0)
+            [15.0, 2.0, 15.0, 12.0],  # cell (1, 0); 5.4 px from the first one's end
+            [0.0, 30.0, 0.0, 31.0],  # fillers that span the grid, far from both
+            [30.0, 30.0, 31.0, 30.0],
+        ]
+    )
+    expected = np.array([[0, 1]])
+    np.testing.assert_array_equal(perpendicular_pairs(seg, max_distance=6.0, chunk=4), expected)
+    np.testing.assert_array_equal(perpendicular_pairs(seg, max_distance=6.0, chunk=1), expected)
