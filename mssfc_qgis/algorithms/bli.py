@@ -23,9 +23,9 @@ class BliAlgorithm(MssfcAlgorithm):
     GROUP = "unsupervised"
     HELP = (
         "Step 3: the Building Line Index (the seed's own index, rebuilt): building outlines are "
-        "made of perpendicular straight edges. Line segments are detected on the brightness with "
-        "LSD (OpenCV) on the brightness, the maximum of the visible bands (BANDS; default chosen "
-        "as in the MBI tool). Two segments within LINE_DISTANCE (metres, true segment-to-segment "
+        "made of perpendicular straight edges. Line segments are detected with LSD (OpenCV) on "
+        "the brightness, the maximum of the visible bands (BANDS; default chosen as in the MBI "
+        "tool). Two segments within LINE_DISTANCE (metres, true segment-to-segment "
         "distance) pass the Line segment Verticality Criterion when their acute angle differs "
         "from 90 degrees by at most ANGLE_TOLERANCE theta (seed: 4). Segments with a "
         "perpendicular partner, and the corner region each pair encloses (up to the longest MBI "

@@ -39,6 +39,7 @@ from .engine import (
     compute_pool,
     read_block,
     read_full,
+    release_memory,
     run_concurrently,
     run_windows,
 )
@@ -244,8 +245,8 @@ def with_visible_bands(
     requested: Sequence[int] | None,
     progress: Progress,
 ) -> NewlyBuiltConfig:
-    """``cfg`` with ``visible_bands`` chosen by :func:`visible_band_positions` (and logged),
-    unless the caller set them already (``requested`` then must be None)."""
+    """``cfg`` with ``visible_bands`` set (and logged) by :func:`visible_band_positions`: the
+    ``requested`` 1-based band numbers when given, else ``cfg``'s own when set, else chosen."""
     if cfg.visible_bands is not None and not requested:
         return cfg
     positions, note = visible_band_positions(path, bands, requested)
@@ -393,6 +394,7 @@ def change_intensity_stage(
         progress.warning(note)
     cfg = with_visible_bands(cfg, t2_path, bands_t2, visible_bands, progress)
     stats = fit_change(pair.t1, pair.t2, pair.grid, cfg, workers=workers)
+    release_memory()  # the sample windows' arrays (see release_memory)
     tex_note = (
         f"texture ISFA {stats.textural.n_iter} iterations"
         if isinstance(stats.textural, isfa.IsfaModel)
@@ -1138,6 +1140,7 @@ def newlybuilt(
 
         def buildings(pr: Progress) -> None:
             t2 = _decoded_t2(t2_aligned, tmp, pr)
+            release_memory()  # the blocks decoding freed from GDAL's cache
             # one decimated read of T2 gives both the MBI and the BLI brightness ranges
             t2_src = open_raster(t2)
             sample = decimated_brightness(t2_src, cfg)
@@ -1151,6 +1154,7 @@ def newlybuilt(
                 progress=ScaledProgress(pr, 0, 30),
                 brightness_sample=sample,
             )
+            release_memory()  # the line pairing's temporaries
             mbi_stage(
                 t2,
                 p["mbi"],

@@ -22,7 +22,7 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 from scipy import ndimage
 
-from .engine import Block, OutputSpec, run_windows
+from .engine import Block, OutputSpec, release_memory, run_windows
 from .errors import Canceled
 from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
@@ -692,6 +692,7 @@ def polygons_from_mask(
         polys = _polygonize_sieved(mask, min_pixels=min_pixels, progress=progress)
     else:
         polys = polygonize(mask, progress=progress)
+    release_memory()  # what polygonizing freed (a tiled run ends with one too)
     # Polygons under the minimum area or over the GI limit are never written: no statistics for
     # them.
     polys = polys.subset(polys.stats["area"] >= min_area)

@@ -260,3 +260,35 @@ def test_concurrent_cancel_stops_every_job():
     with pytest.raises(Canceled):
         run_concurrently([_busy(5.0, "a"), _busy(5.0, "b")], _Recorder(cancel_after=0.1))
     assert time.monotonic() - t0 < 2.0
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    pytest.skip("no /proc/self/status on this system")
+
+
+def test_release_memory_returns_freed_heap_to_the_system():
+    """Memory a worker thread freed stays in glibc's arena, counted as resident, until
+    release_memory (run at the end of every tiled run) hands it back."""
+    from mssfc_qgis.core.engine import _malloc_trim, release_memory
+
+    if _malloc_trim() is None:
+        pytest.skip("this C library has no malloc_trim (not glibc)")
+    survivors = []
+
+    def work():
+        blocks = [bytearray(2048) for _ in range(50_000)]  # 100 MB in small heap chunks
+        survivors.extend(blocks[::100])  # a few stay, so the freed space is not at the top
+        del blocks
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    before = _resident_mb()
+    release_memory()
+    after = _resident_mb()
+    assert before - after > 50, (before, after)
+    assert len(survivors) == 500
