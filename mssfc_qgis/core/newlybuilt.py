@@ -24,7 +24,7 @@ import math
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -630,15 +630,18 @@ class LineSet:
         angle_tolerance_deg: float,
         max_arm: float,
         executor: Executor | None = None,
+        is_canceled: Callable[[], bool] | None = None,
     ) -> LineSet:
         """Apply the Line segment Verticality Criterion (searched in ``executor``'s threads when
-        given); keep segments with a partner."""
+        given; ``is_canceled`` asked between areas of a large image); keep segments with a
+        partner."""
         seg = np.asarray(segments, dtype=np.float64).reshape(-1, 4)
         pairs = bli_mod.perpendicular_pairs(
             seg,
             max_distance=max_distance,
             angle_tolerance_deg=angle_tolerance_deg,
             executor=executor,
+            is_canceled=is_canceled,
         )
         kept = seg[np.unique(pairs.ravel())]
         quads = bli_mod.corner_quads(seg, pairs, max_arm) if len(pairs) else np.zeros((0, 4, 2))
@@ -765,6 +768,7 @@ def fit_bli(
             angle_tolerance_deg=cfg.angle_tolerance_deg,
             max_arm=params["max_arm"],
             executor=pool,
+            is_canceled=progress.is_canceled,
         )
         dens = list(pool.map(lambda b: lines.density(b.window, sigma=sigma), blocks))
     if len(lines.segments) == 0:

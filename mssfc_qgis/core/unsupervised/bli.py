@@ -25,6 +25,7 @@ segment's fill and smoothing; tiled equals untiled closely but not bit for bit.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 from scipy.spatial import cKDTree
 
-from ..errors import MssfcError
+from ..errors import Canceled, MssfcError
 
 __all__ = [
     "BliScale",
@@ -140,6 +141,7 @@ def perpendicular_pairs(
     angle_tolerance_deg: float = 4.0,
     executor: Executor | None = None,
     chunk: int = PAIR_CHUNK,
+    is_canceled: Callable[[], bool] | None = None,
 ) -> np.ndarray:
     """Pairs of segments passing the Line segment Verticality Criterion (METHODS B.5).
 
@@ -161,6 +163,8 @@ def perpendicular_pairs(
         Above this many segments the image is cut into areas of about ``chunk`` segments, each
         paired with every segment that can reach it (:func:`_pairs_by_area`): the same pairs,
         with memory that grows with ``chunk``, not with the image.
+    is_canceled : callable, optional
+        Asked between areas; True raises :class:`~mssfc_qgis.core.errors.Canceled`.
 
     Returns
     -------
@@ -173,8 +177,12 @@ def perpendicular_pairs(
             f"LVC needs max_distance >= 0 and 0 <= angle tolerance <= 90 degrees, got "
             f"{max_distance} and {angle_tolerance_deg}."
         )
+    if chunk < 1:
+        raise MssfcError(f"chunk must be at least 1 segment, got {chunk}.")
     if len(seg) > max(chunk, 2):
-        return _pairs_by_area(seg, max_distance, angle_tolerance_deg, executor, chunk)
+        return _pairs_by_area(
+            seg, max_distance, angle_tolerance_deg, executor, chunk, is_canceled or _never
+        )
     return _pairs_at_once(seg, max_distance, angle_tolerance_deg, executor)
 
 
@@ -184,6 +192,7 @@ def _pairs_by_area(
     angle_tolerance_deg: float,
     executor: Executor | None,
     chunk: int,
+    is_canceled: Callable[[], bool],
 ) -> np.ndarray:
     """:func:`perpendicular_pairs` of ``(N, 4)`` segments, area by area.
 
@@ -208,6 +217,8 @@ def _pairs_by_area(
         own = order[bounds[c] : bounds[c + 1]]
         if own.size == 0:
             continue
+        if is_canceled():
+            raise Canceled("Canceled by the user.")
         box_lo = lo[own].min(axis=0) - max_distance
         box_hi = hi[own].max(axis=0) + max_distance
         near = np.flatnonzero(np.all(hi >= box_lo, axis=1) & np.all(lo <= box_hi, axis=1))
@@ -217,6 +228,10 @@ def _pairs_by_area(
         keys.append(found[mine, 0] * n + found[mine, 1])
     key = np.unique(np.concatenate([np.zeros(0, np.int64), *keys]))
     return np.stack([key // n, key % n], axis=1).astype(np.int64)
+
+
+def _never() -> bool:
+    return False
 
 
 def _pairs_at_once(

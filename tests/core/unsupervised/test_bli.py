@@ -3,7 +3,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
+import pytest
 
+from mssfc_qgis.core.errors import Canceled, MssfcError
 from mssfc_qgis.core.unsupervised.bli import (
     BliScale,
     bli_halo,
@@ -136,3 +138,19 @@ def test_lvc_by_area_finds_a_pair_with_a_gap_across_cells():
     expected = np.array([[0, 1]])
     np.testing.assert_array_equal(perpendicular_pairs(seg, max_distance=6.0, chunk=4), expected)
     np.testing.assert_array_equal(perpendicular_pairs(seg, max_distance=6.0, chunk=1), expected)
+
+
+def test_lvc_by_area_stops_on_cancel():
+    rng = np.random.default_rng(5)
+    seg = rng.random((400, 4)) * 1000
+    asked = []
+
+    def cancel_on_third():
+        asked.append(1)
+        return len(asked) >= 3
+
+    with pytest.raises(Canceled):
+        perpendicular_pairs(seg, max_distance=4.0, chunk=20, is_canceled=cancel_on_third)
+    assert len(asked) == 3
+    with pytest.raises(MssfcError, match="chunk must be at least 1"):
+        perpendicular_pairs(seg, max_distance=4.0, chunk=0)
