@@ -51,6 +51,7 @@ from .raster import (
     RasterSource,
     Window,
     align_pair,
+    alpha_bands,
     copy_raster,
     decimated_read,
     open_raster,
@@ -182,7 +183,8 @@ def visible_band_positions(
     path
         The image as the user gave it (its colour interpretation and band count are read).
     bands
-        1-based band numbers read from it, in order (None: all).
+        1-based band numbers read from it, in order (None: every band but alpha, as
+        :func:`~mssfc_qgis.core.raster.open_raster` reads it).
     requested
         1-based band numbers the user named as visible (each must be among ``bands``); None
         chooses: the bands tagged red, green or blue if any; of a 4-band image with no such
@@ -194,12 +196,11 @@ def visible_band_positions(
     (positions, note)
         0-based positions into ``bands`` (``cfg.visible_bands``) and a sentence for the log.
     """
-    try:
-        ds = gdal.Open(str(path))
-    except RuntimeError as exc:
-        raise MssfcError(f"Cannot read {path}: {exc}") from exc
-    count = ds.RasterCount
-    chosen = list(bands) if bands else list(range(1, count + 1))
+    # the bands as every stage reads them (the default leaves alpha bands out)
+    src = open_raster(path, bands=bands)
+    ds = src.dataset
+    chosen = list(src.bands)
+    count = ds.RasterCount - len(alpha_bands(ds))  # image bands
     if requested:
         missing = [b for b in requested if b not in chosen]
         if missing:

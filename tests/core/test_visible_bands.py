@@ -87,8 +87,20 @@ def test_named_visible_bands(untagged4):
 
 
 def test_unreadable_image(tmp_path):
-    with pytest.raises(MssfcError, match="Cannot read"):
+    with pytest.raises(MssfcError, match="Raster not found"):
         visible_band_positions(str(tmp_path / "missing.tif"))
+
+
+def test_alpha_band_is_not_read_so_not_visible(tmp_path):
+    """Positions index the bands the stages read, and those leave an alpha band out: a grey +
+    alpha image gives brightness from band 1 alone, and its MBI runs."""
+    rng = np.random.default_rng(0)
+    img = np.stack([rng.random((96, 96)), np.ones((96, 96))]).astype(np.float32)
+    path = _image(tmp_path / "ga.tif", img, (gdal.GCI_GrayIndex, gdal.GCI_AlphaBand), pixel=1.0)
+    positions, note = visible_band_positions(path)
+    assert positions == (0,) and "band 1 alone" in note
+    out = mbi_stage(path, str(tmp_path / "m.tif"), cfg=NewlyBuiltConfig(mbi_max_length_m=30.0))
+    assert np.isfinite(read_array(out["mbi"])[0]).all()
 
 
 def test_near_infrared_stays_out_of_the_mbi(tmp_path):
