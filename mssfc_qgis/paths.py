@@ -16,6 +16,15 @@ def resources_dir() -> Path:
     return PACKAGE_DIR / "resources"
 
 
+def i18n_dir() -> Path:
+    """The ``i18n/`` folder (translation catalogues): inside the package when installed from the
+    zip, beside it in a checkout."""
+    for candidate in (PACKAGE_DIR / "i18n", PACKAGE_DIR.parent / "i18n"):
+        if candidate.is_dir():
+            return candidate
+    return PACKAGE_DIR / "i18n"
+
+
 def icon_path(name: str) -> Path:
     """Path of ``resources/icons/<name>.svg``."""
     return resources_dir() / "icons" / f"{name}.svg"

@@ -1,4 +1,4 @@
-"""The QGIS plugin object: registers the Processing provider, nothing else."""
+"""The QGIS plugin object: loads the translations and registers the Processing provider."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from typing import Any
 from qgis.core import QgsApplication
 
 from .provider import MssfcProvider
+from .translation import install_translator, remove_translator
 
 
 class MssfcPlugin:
-    """Registers :class:`MssfcProvider` in ``initProcessing`` (which ``qgis_process`` also calls)."""
+    """Registers :class:`MssfcProvider` in ``initProcessing`` (which ``qgis_process`` also calls),
+    after installing the catalogue of QGIS's interface language, if the plugin has one."""
 
     def __init__(self, iface: Any) -> None:
         self.iface = iface
         self.provider: MssfcProvider | None = None
+        self.translator = install_translator()
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS's name)
         """Add the provider to the Processing registry once."""
@@ -31,3 +34,5 @@ class MssfcPlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        remove_translator(self.translator)
+        self.translator = None

@@ -11,6 +11,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from . import __version__
+from .algorithms.base import tr
 from .paths import icon_path
 
 
@@ -55,11 +56,11 @@ class MssfcProvider(QgsProcessingProvider):
 
     def name(self) -> str:
         """Name shown in the toolbox."""
-        return "MSSFC building tools"
+        return tr("MSSFC building tools")
 
     def longName(self) -> str:  # noqa: N802 (QGIS's name)
         """Name with version."""
-        return f"MSSFC building tools {__version__}"
+        return f"{self.name()} {__version__}"
 
     def icon(self) -> QIcon:
         """Provider icon."""

@@ -1,12 +1,19 @@
 """Build the installable plugin zip: ``mssfc_qgis/`` with ``metadata.txt``, ``resources/``,
 ``i18n/``, the README and the licence inside the plugin folder, no caches or tests.
 
+The translated catalogues ``i18n/mssfc_qgis_<locale>.ts`` are compiled into the ``.qm`` files the
+plugin loads, with Qt's ``lrelease`` (Debian: ``apt-get install qttools5-dev-tools``); without it
+the zip ships the catalogues only and the tools show English.
+
     python scripts/package.py --output dist/mssfc_qgis-0.1.0.zip
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -23,10 +30,34 @@ def _files(folder: Path) -> list[Path]:
     ]
 
 
+def compile_translations(folder: Path, out: Path) -> list[Path]:
+    """``lrelease`` every translated catalogue in ``folder`` (all but the English source
+    catalogue) into ``out``; returns the ``.qm`` files (none when ``lrelease`` is missing)."""
+    sources = [p for p in sorted(folder.glob("mssfc_qgis_*.ts")) if p.stem != "mssfc_qgis_en"]
+    tool = shutil.which("lrelease")
+    if sources and tool is None:
+        print(
+            "lrelease not found (apt-get install qttools5-dev-tools): the translations "
+            f"({', '.join(p.name for p in sources)}) are not compiled; the tools will show English"
+        )
+        return []
+    compiled = []
+    for ts in sources:
+        qm = out / f"{ts.stem}.qm"
+        subprocess.run([str(tool), "-silent", str(ts), "-qm", str(qm)], check=True)
+        compiled.append(qm)
+    return compiled
+
+
 def build(output: Path) -> Path:
     """Write the zip and return its path."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with (
+        zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        for qm in compile_translations(ROOT / "i18n", Path(tmp)):
+            zf.write(qm, Path("mssfc_qgis") / "i18n" / qm.name)
         for path in _files(ROOT / "mssfc_qgis"):
             zf.write(path, Path("mssfc_qgis") / path.relative_to(ROOT / "mssfc_qgis"))
         for extra in ("resources", "i18n"):

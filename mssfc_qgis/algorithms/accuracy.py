@@ -56,6 +56,14 @@ class AccuracyAlgorithm(MssfcAlgorithm):
     OUTPUT_TABLE = "OUTPUT_TABLE"
     OUTPUT_ERRORS = "OUTPUT_ERRORS"
     NUMBERS = ("PRECISION", "RECALL", "IOU", "F1", "PA", "MPA")
+    NUMBER_LABELS = (
+        "Precision",
+        "Recall",
+        "IoU (intersection over union)",
+        "F1 score",
+        "Pixel accuracy (PA)",
+        "Mean pixel accuracy (MPA)",
+    )
 
     def define(self, config: dict[str, Any]) -> None:  # noqa: D102
         self.addParameter(
@@ -117,8 +125,8 @@ class AccuracyAlgorithm(MssfcAlgorithm):
                 self.OUTPUT_ERRORS, self.tr("Error map"), optional=True
             )
         )
-        for name in self.NUMBERS:
-            self.addOutput(QgsProcessingOutputNumber(name, name))
+        for name, label in zip(self.NUMBERS, self.NUMBER_LABELS):
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(label)))
 
     def _source(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext) -> str:
         layer = self.parameterAsLayer(parameters, name, context)

@@ -65,7 +65,10 @@ class DeepAlgorithm(MssfcAlgorithm):
         self.addParameter(model)
         self.addParameter(
             QgsProcessingParameterEnum(
-                self.DEVICE, self.tr("Device"), options=["Auto", "CUDA", "CPU"], defaultValue=0
+                self.DEVICE,
+                self.tr("Device"),
+                options=[self.tr(o) for o in ("Auto", "CUDA", "CPU")],
+                defaultValue=0,
             )
         )
         advanced = [

@@ -47,7 +47,10 @@ class Param:
         """The QGIS parameter."""
         if self.kind == "enum":
             p: QgsProcessingParameterDefinition = QgsProcessingParameterEnum(
-                self.name, tr(self.label), options=list(self.options), defaultValue=self.default
+                self.name,
+                tr(self.label),
+                options=[tr(o) for o in self.options],
+                defaultValue=self.default,
             )
         else:
             number = (
