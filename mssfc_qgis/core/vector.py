@@ -14,7 +14,7 @@ import functools
 import math
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,17 +153,13 @@ def polygonize(
         if progress.is_canceled():
             raise Canceled("Canceled by the user.") from exc
         raise
-    # Each polygon's id as an attribute, so blocks can burn ids for zonal statistics.
-    layer.CreateField(ogr.FieldDefn("pid", ogr.OFTInteger64))
     fids = []
     areas = []
-    pid = layer.GetLayerDefn().GetFieldIndex("pid")
     layer.ResetReading()
-    for feat in layer:
-        fid = feat.GetFID()
-        feat.SetFieldInteger64(pid, fid)
-        layer.SetFeature(feat)
-        fids.append(fid)
+    for i, feat in enumerate(layer):
+        if i % 4096 == 0 and progress.is_canceled():
+            raise Canceled("Canceled by the user.")
+        fids.append(feat.GetFID())
         areas.append(feat.GetGeometryRef().GetArea())
     return PolygonSet(mem, np.asarray(fids, dtype=np.int64), {"area": np.asarray(areas)})
 
@@ -369,24 +365,33 @@ def _polygon_pass(
     """One pass over the blocks of ``grid`` that rasterizes the polygons once per block, for
     :func:`zonal_means` of ``values`` and, with ``mask=(writer, valid)``, the mask of the
     polygons in the set (the caller commits the writer; the polygons must not overlap, as
-    Polygonize makes them). Values are read only in
-    the sub-windows that hold a polygon's pixel."""
+    Polygonize makes them). Values are read only in the sub-windows that hold a polygon's pixel.
+
+    A block rasterizes only the polygons whose envelope reaches it (found with numpy, from the
+    envelopes taken once), so the pass costs in proportion to the image and the polygons, not to
+    their product as a spatial filter on the whole (unindexed) layer per block would."""
     progress = progress or NullProgress()
-    n_slots = int(polys.fids.max()) + 2 if len(polys) else 1
-    member = np.zeros(n_slots, bool)  # slot fid + 1 of each polygon of the set
-    member[polys.fids + 1] = True
+    n_slots = len(polys) + 1  # slot i + 1: the set's i-th polygon; 0: none
     sums = {name: np.zeros(n_slots) for name in values}
     counts = {name: np.zeros(n_slots) for name in values}
     blocks = list(iter_blocks(grid, tile=block)) if (values and len(polys)) or mask else []
+    envelopes = _envelopes(polys)
+    strip: tuple[int, np.ndarray] | None = None  # (window row, polygons reaching that row)
     for i, win in enumerate(blocks):
         if progress.is_canceled():
             raise Canceled("Canceled by the user.")
-        slots = _polygon_slots(polys, grid, win, member) if len(polys) else None
+        x0, y0, x1, y1 = _window_bounds(grid, win)
+        if strip is None or strip[0] != win.y:
+            rows = (envelopes[:, 2] <= y1) & (envelopes[:, 3] >= y0)
+            strip = (win.y, np.flatnonzero(rows))
+        near = strip[1]
+        near = near[(envelopes[near, 0] <= x1) & (envelopes[near, 1] >= x0)]
+        slots = _polygon_slots(polys, grid, win, near) if near.size else None
         if slots is not None and values:
             for sub in _subwindows(win, _ZONAL_READ):
-                rows = slice(sub.y - win.y, sub.y - win.y + sub.height)
+                rows_ = slice(sub.y - win.y, sub.y - win.y + sub.height)
                 cols = slice(sub.x - win.x, sub.x - win.x + sub.width)
-                _add_zonal(slots[rows, cols], sub, values, sums, counts)
+                _add_zonal(slots[rows_, cols], sub, values, sums, counts)
         if mask is not None:
             writer, valid = mask
             arr = np.zeros((win.height, win.width), np.uint8)
@@ -396,34 +401,45 @@ def _polygon_pass(
                 arr[~valid.read_valid(win)] = 255
             writer.write(arr, win)
         progress.set_progress(100.0 * (i + 1) / len(blocks))
-    polys.layer.SetSpatialFilter(None)
     out = {}
     for name in values:
         with np.errstate(invalid="ignore", divide="ignore"):
             means = sums[name] / counts[name]
-        out[name] = means[polys.fids + 1]
+        out[name] = means[1:]
     return out
 
 
-def _polygon_slots(
-    polys: PolygonSet, grid: Grid, win: Window, member: np.ndarray
-) -> np.ndarray | None:
-    """``fid + 1`` of the polygon of the set under each pixel of ``win``, ``(h, w)`` int32, 0
-    where none; None when no polygon of the layer reaches the window."""
+def _envelopes(polys: PolygonSet) -> np.ndarray:
+    """``(n, 4)`` float64 ``min x, max x, min y, max y`` (map units) of each polygon of the set."""
     layer = polys.layer
-    layer.SetSpatialFilterRect(*_window_bounds(grid, win))
-    if layer.GetFeatureCount() == 0:
-        return None
+    out = np.empty((len(polys), 4))
+    for i, fid in enumerate(polys.fids.tolist()):
+        feat = layer.GetFeature(fid)  # owns the geometry: keep it alive
+        out[i] = feat.GetGeometryRef().GetEnvelope()
+    return out
+
+
+def _polygon_slots(polys: PolygonSet, grid: Grid, win: Window, which: np.ndarray) -> np.ndarray:
+    """Slot (position in the set + 1) of the polygon under each pixel of ``win``, ``(h, w)``
+    int32, 0 where none, rasterized from the polygons at positions ``which`` only (those that
+    may reach the window)."""
+    layer = polys.layer
+    part = ogr.GetDriverByName("Memory").CreateDataSource("")
+    sub = part.CreateLayer("block", srs=layer.GetSpatialRef(), geom_type=ogr.wkbPolygon)
+    sub.CreateField(ogr.FieldDefn("slot", ogr.OFTInteger))
+    defn = sub.GetLayerDefn()
+    fids = polys.fids
+    for i in which.tolist():
+        src = layer.GetFeature(int(fids[i]))  # owns the geometry: keep it alive
+        feat = ogr.Feature(defn)
+        feat.SetGeometry(src.GetGeometryRef())
+        feat.SetFieldInteger64(0, i + 1)
+        sub.CreateFeature(feat)
     ds = gdal.GetDriverByName("MEM").Create("", win.width, win.height, 1, gdal.GDT_Int32)
     ds.SetGeoTransform(list(grid.window_geotransform(win)))
     band = ds.GetRasterBand(1)
-    band.Fill(-1)
-    _rasterize(ds, layer, options=["ATTRIBUTE=pid"])
-    slots = band.ReadAsArray()  # int32
-    slots += 1  # -1 (no polygon) -> 0
-    slots[slots >= member.size] = 0
-    slots[~member[slots]] = 0  # polygons of the layer left out of the set
-    return slots
+    _rasterize(ds, sub, options=["ATTRIBUTE=slot"])
+    return band.ReadAsArray()  # int32, MEM rasters start at 0
 
 
 def _subwindows(win: Window, size: int) -> list[Window]:
@@ -505,13 +521,16 @@ def exterior_points(geom: ogr.Geometry) -> np.ndarray:
     return np.frombuffer(wkb, dtype="<f8", count=2 * count, offset=13).reshape(count, 2)
 
 
-def shape_index(polys: PolygonSet) -> np.ndarray:
-    """Geometric index (long side / short side of the minimum-area rectangle) of each polygon."""
+def shape_index(polys: PolygonSet, *, is_canceled: Callable[[], bool] | None = None) -> np.ndarray:
+    """Geometric index (long side / short side of the minimum-area rectangle) of each polygon.
+    ``is_canceled`` is asked every few thousand polygons."""
     from .unsupervised.objects import geometric_index
 
     layer = polys.layer
     out = np.empty(len(polys))
     for i, fid in enumerate(polys.fids):
+        if is_canceled is not None and i % 4096 == 0 and is_canceled():
+            raise Canceled("Canceled by the user.")
         feat = layer.GetFeature(int(fid))
         out[i] = geometric_index(exterior_points(feat.GetGeometryRef()))
     return out
@@ -526,8 +545,10 @@ def write_gpkg(
     simplify: float = 0.0,
     layer_name: str | None = None,
     text_fields: Mapping[str, Sequence[str]] | None = None,
+    is_canceled: Callable[[], bool] | None = None,
 ) -> str:
-    """Write polygons and their attributes to a GeoPackage, atomically.
+    """Write polygons and their attributes to a GeoPackage, atomically (nothing is left at
+    ``path`` when it fails or ``is_canceled``, asked every thousand polygons, says stop).
 
     Parameters
     ----------
@@ -581,6 +602,8 @@ def write_gpkg(
         gdal.PushErrorHandler("CPLQuietErrorHandler")
         try:
             for i, fid in enumerate(polys.fids.tolist()):
+                if is_canceled is not None and i % 1024 == 0 and is_canceled():
+                    raise Canceled("Canceled by the user.")
                 if not keep_mask[i]:
                     continue
                 src_feat = src_layer.GetFeature(fid)  # owns the geometry: keep it alive
@@ -698,7 +721,7 @@ def polygons_from_mask(
     polys = polys.subset(polys.stats["area"] >= min_area)
     attrs: dict[str, np.ndarray] = {}
     if with_gi or max_aspect_ratio is not None:
-        gi = shape_index(polys) if len(polys) else np.zeros(0)
+        gi = shape_index(polys, is_canceled=progress.is_canceled) if len(polys) else np.zeros(0)
         if max_aspect_ratio is not None:
             polys, gi = polys.subset(gi <= max_aspect_ratio), gi[gi <= max_aspect_ratio]
         attrs["gi"] = gi
@@ -719,7 +742,14 @@ def polygons_from_mask(
         if change_type_from is not None:
             a, b = change_type_from
             text = {"change_type": list(change_types(means[a], means[b]))}
-        write_gpkg(out_path, polys, attrs, simplify=simplify, text_fields=text)
+        write_gpkg(
+            out_path,
+            polys,
+            attrs,
+            simplify=simplify,
+            text_fields=text,
+            is_canceled=progress.is_canceled,
+        )
     except BaseException:
         if writer is not None:
             writer.discard()

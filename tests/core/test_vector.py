@@ -10,6 +10,7 @@ from osgeo import ogr
 from scipy import ndimage
 
 from mssfc_qgis.core import vector
+from mssfc_qgis.core.errors import Canceled
 from mssfc_qgis.core.raster import Grid, open_raster, read_array, write_array
 from mssfc_qgis.core.vector import (
     change_types,
@@ -231,3 +232,43 @@ def test_min_component_pixels():
 def test_exterior_points_from_wkb_equal_the_ogr_points(wkt):
     geom = ogr.CreateGeometryFromWkt(wkt)
     np.testing.assert_array_equal(vector.exterior_points(geom), vector.ring_points(geom))
+
+
+def _zonal_of_all_and_half(mpath, ppath, block):
+    """(pixel counts, means) of every polygon and the means of every other one, as numpy
+    arrays only: no GDAL object outlives the call (a failing assertion then reports cleanly)."""
+    polys = polygonize(open_raster(mpath))
+    src = {"prob": open_raster(ppath)}
+    grid = open_raster(mpath).grid
+    means = zonal_means(polys, grid, src, block=block)["prob"]
+    half = polys.subset(np.arange(len(polys)) % 2 == 0)
+    half_means = zonal_means(half, grid, src, block=block)["prob"]
+    return np.round(polys.stats["area"] / 0.25).astype(int), means, half_means
+
+
+@pytest.mark.parametrize("block", [24, 1024])
+def test_zonal_means_of_many_polygons_equal_the_components(tmp_path, rng, block):
+    # every polygon's mean is the mean over its connected component (4-connected), whether
+    # polygons span many blocks or one; a subset's means come from its own polygons only
+    mpath, ppath, mask = _noisy_scene(tmp_path, rng)
+    prob = read_array(ppath)[0][0].astype(np.float64)
+    labels, n = ndimage.label(mask == 1)
+    comp_px = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    comp_mean = np.bincount(labels.ravel(), weights=prob.ravel(), minlength=n + 1)[1:] / comp_px
+    pixels, means, half_means = _zonal_of_all_and_half(mpath, ppath, block)
+    assert len(pixels) == n > 200
+    got = sorted(zip(pixels, means))
+    want = sorted(zip(comp_px, comp_mean))
+    np.testing.assert_array_equal([g[0] for g in got], [w[0] for w in want])
+    np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], rtol=1e-12)
+    np.testing.assert_allclose(half_means, means[::2], rtol=1e-12)
+
+
+def test_canceled_gpkg_writing_leaves_nothing(tmp_path):
+    mpath, _, _ = _mask_scene(tmp_path)
+    polys = polygonize(open_raster(mpath))
+    out = tmp_path / "c.gpkg"
+    with pytest.raises(Canceled):
+        write_gpkg(str(out), polys, {"area": polys.stats["area"]}, is_canceled=lambda: True)
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.gpkg*"))
