@@ -76,7 +76,7 @@ def collect(package: Path) -> list[tuple[str, str, int]]:
 
 
 def runtime_texts() -> list[tuple[str, str, int]]:
-    """``(text, file, 0)`` of every text the provider and its tools pass to ``tr()`` while they
+    """``(text, file, 0)`` of every text the provider's tools pass to ``tr()`` while they
     describe themselves (name, group, help, parameters and outputs, enum choices); ``file`` is
     the tool's module. Starts an offscreen QgsApplication when none is running."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -89,10 +89,10 @@ def runtime_texts() -> list[tuple[str, str, int]]:
         _APP = QgsApplication([], False)
         _APP.initQgis()
     from mssfc_qgis.algorithms import base
-    from mssfc_qgis.provider import MssfcProvider, algorithm_classes
+    from mssfc_qgis.provider import algorithm_classes
 
     found: list[tuple[str, str, int]] = []
-    where = ["mssfc_qgis/provider.py"]
+    where = [""]
     original = base.tr
 
     def record(text: str) -> str:
@@ -101,7 +101,6 @@ def runtime_texts() -> list[tuple[str, str, int]]:
 
     base.tr = record
     try:
-        MssfcProvider().name()
         for cls in algorithm_classes():
             where[0] = str(Path(inspect.getsourcefile(cls) or "").resolve().relative_to(ROOT))
             alg = cls()

@@ -386,12 +386,18 @@ def _polygon_pass(
             strip = (win.y, np.flatnonzero(rows))
         near = strip[1]
         near = near[(envelopes[near, 0] <= x1) & (envelopes[near, 1] >= x0)]
+        # slots local to the block: k + 1 for the polygon at position near[k] of the set
         slots = _polygon_slots(polys, grid, win, near) if near.size else None
         if slots is not None and values:
+            block_sums = {name: np.zeros(near.size + 1) for name in values}
+            block_counts = {name: np.zeros(near.size + 1) for name in values}
             for sub in _subwindows(win, _ZONAL_READ):
                 rows_ = slice(sub.y - win.y, sub.y - win.y + sub.height)
                 cols = slice(sub.x - win.x, sub.x - win.x + sub.width)
-                _add_zonal(slots[rows_, cols], sub, values, sums, counts)
+                _add_zonal(slots[rows_, cols], sub, values, block_sums, block_counts)
+            for name in values:
+                sums[name][near + 1] += block_sums[name][1:]
+                counts[name][near + 1] += block_counts[name][1:]
         if mask is not None:
             writer, valid = mask
             arr = np.zeros((win.height, win.width), np.uint8)
@@ -420,8 +426,8 @@ def _envelopes(polys: PolygonSet) -> np.ndarray:
 
 
 def _polygon_slots(polys: PolygonSet, grid: Grid, win: Window, which: np.ndarray) -> np.ndarray:
-    """Slot (position in the set + 1) of the polygon under each pixel of ``win``, ``(h, w)``
-    int32, 0 where none, rasterized from the polygons at positions ``which`` only (those that
+    """``k + 1`` under each pixel of ``win`` covered by the polygon at position ``which[k]`` of
+    the set, 0 where none: ``(h, w)`` int32, rasterized from those polygons only (the ones that
     may reach the window)."""
     layer = polys.layer
     part = ogr.GetDriverByName("Memory").CreateDataSource("")
@@ -429,11 +435,11 @@ def _polygon_slots(polys: PolygonSet, grid: Grid, win: Window, which: np.ndarray
     sub.CreateField(ogr.FieldDefn("slot", ogr.OFTInteger))
     defn = sub.GetLayerDefn()
     fids = polys.fids
-    for i in which.tolist():
+    for k, i in enumerate(which.tolist()):
         src = layer.GetFeature(int(fids[i]))  # owns the geometry: keep it alive
         feat = ogr.Feature(defn)
         feat.SetGeometry(src.GetGeometryRef())
-        feat.SetFieldInteger64(0, i + 1)
+        feat.SetFieldInteger64(0, k + 1)
         sub.CreateFeature(feat)
     ds = gdal.GetDriverByName("MEM").Create("", win.width, win.height, 1, gdal.GDT_Int32)
     ds.SetGeoTransform(list(grid.window_geotransform(win)))
