@@ -30,6 +30,8 @@ from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT = "MssfcAlgorithm"
+#: The QgsApplication :func:`runtime_texts` starts when none runs (kept alive for the process).
+_APP = None
 
 
 def _literal(node: ast.AST) -> str | None:
@@ -111,9 +113,6 @@ def runtime_texts() -> list[tuple[str, str, int]]:
     finally:
         base.tr = original
     return found
-
-
-_APP = None
 
 
 def collect_all(package: Path) -> list[tuple[str, str, int]]:

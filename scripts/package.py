@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
-SKIP_SUFFIXES = {".pyc", ".pyo", ".pt", ".ckpt"}
+# .qm: compiled catalogues are build products, made fresh from the .ts by compile_translations
+SKIP_SUFFIXES = {".pyc", ".pyo", ".pt", ".ckpt", ".qm"}
 
 
 def _files(folder: Path) -> list[Path]:
