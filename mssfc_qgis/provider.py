@@ -70,6 +70,19 @@ class MssfcProvider(QgsProcessingProvider):
         """Provider icon path."""
         return str(icon_path("mssfc"))
 
+    def supportsNonFileBasedOutput(self) -> bool:  # noqa: N802 (QGIS's name)
+        """The tools write files (any GDAL/OGR format, see ``algorithms/outputs.py``); QGIS then
+        offers no database-table destinations in their dialogs."""
+        return False
+
+    def defaultRasterFileExtension(self) -> str:  # noqa: N802 (QGIS's name)
+        """Temporary raster outputs: GeoTIFF, which the tools write directly."""
+        return "tif"
+
+    def defaultVectorFileExtension(self, hasGeometry: bool = True) -> str:  # noqa: N802, N803
+        """Temporary vector outputs: GeoPackage, which the tools write directly."""
+        return "gpkg"
+
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS's name)
         """Register one instance of each algorithm."""
         for cls in algorithm_classes():

@@ -20,6 +20,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import Canceled, MssfcError
 from ..paths import icon_path, style_path
+from .outputs import OutputFormats, output_kind
 
 GROUPS = {
     "deep": "Deep learning (MSSFC-Net)",
@@ -155,12 +156,24 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
     ) -> dict[str, Any]:
         """Run, turning core errors into ``QgsProcessingException`` with their message."""
         progress = FeedbackProgress(feedback)
+        self.__dict__["_output_formats"] = OutputFormats()
         try:
-            return self.execute(parameters, context, progress)
+            results = self.execute(parameters, context, progress)
+            return self._formats.finish(results, progress)
         except Canceled as exc:
             raise QgsProcessingException(self.tr("Canceled: no output was written.")) from exc
         except MssfcError as exc:
             raise QgsProcessingException(str(exc)) from exc
+        finally:
+            self._formats.close()
+
+    @property
+    def _formats(self) -> OutputFormats:
+        """This run's output formats (QGIS runs each execution on a fresh instance)."""
+        formats = self.__dict__.get("_output_formats")
+        if formats is None:
+            formats = self.__dict__["_output_formats"] = OutputFormats()
+        return formats
 
     # --- helpers for subclasses ------------------------------------------------------------
 
@@ -200,7 +213,10 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         if value is None or value == "" or (isinstance(value, str) and value.lower() == "skip"):
             return None
         path = self.parameterAsOutputLayer(parameters, name, context)
-        return path or None
+        if not path:
+            return None
+        kind = output_kind(self.parameterDefinition(name))
+        return path if kind is None else self._formats.native_path(path, kind, name, context)
 
     def required_output(
         self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
@@ -220,7 +236,9 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         )
 
     def style(self, context: QgsProcessingContext, path: str | None, style: str) -> None:
-        """Apply ``resources/styles/<style>.qml`` when ``path`` is loaded into the project."""
+        """Apply ``resources/styles/<style>.qml`` when ``path`` (as :meth:`output_path` gave it)
+        is loaded into the project."""
+        path = path and self._formats.destination(path)
         if path and context.willLoadLayerOnCompletion(path):
             qml = style_path(style)
             if qml.exists():

@@ -715,12 +715,13 @@ def _remove_partial(tmp_path: str) -> None:
 
 
 @contextlib.contextmanager
-def scratch_folder(prefix: str) -> Iterator[Path]:
-    """A temporary folder for intermediate rasters, deleted with its contents on exit.
+def scratch_folder(prefix: str, *, parent: str | None = None) -> Iterator[Path]:
+    """A temporary folder for intermediate rasters (in ``parent``, default the system's
+    temporary folder), deleted with its contents on exit.
 
     :func:`create_raster` writes the GeoTIFFs under it uncompressed (:data:`SCRATCH_OPTIONS`).
     """
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     key = str(folder.resolve())
     _SCRATCH_DIRS.add(key)
     try:

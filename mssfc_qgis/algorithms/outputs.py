@@ -1,0 +1,106 @@
+"""Output destinations: the tools write GeoTIFF and GeoPackage, the user may ask for any format.
+
+An output saved under another extension (``.shp``, ``.img``, ``.geojson`` ...) is written as a
+GeoTIFF or GeoPackage in a hidden folder beside it, then copied into the asked format once the
+tool has finished (:mod:`mssfc_qgis.core.formats`). ``memory:`` (a PyQGIS habit) becomes a
+temporary GeoPackage, as ``TEMPORARY_OUTPUT`` does. Database tables are refused with a clear
+message: the provider says it writes files only, so QGIS does not offer them in its dialogs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterVectorDestination,
+    QgsProcessingUtils,
+)
+
+from ..core.errors import MssfcError
+from ..core.formats import Exported, driver_for, export_raster, export_vector, is_native
+from ..core.progress import Progress
+from ..core.raster import check_writable, scratch_folder
+
+#: Destinations that name a database table or a provider, not a file.
+_NOT_FILES = ("ogr:", "postgres:", "postgis:", "spatialite:", "mssql:", "oracle:", "hana:")
+
+
+def output_kind(definition: QgsProcessingParameterDefinition | None) -> str | None:
+    """``"raster"`` or ``"vector"`` for a layer destination parameter, else None."""
+    if isinstance(definition, QgsProcessingParameterRasterDestination):
+        return "raster"
+    if isinstance(definition, QgsProcessingParameterVectorDestination):
+        return "vector"
+    return None
+
+
+class OutputFormats:
+    """Per run: which outputs are written natively first and copied to another format after."""
+
+    def __init__(self) -> None:
+        self._folders = contextlib.ExitStack()
+        self._copies: dict[str, tuple[str, str]] = {}  # native path -> (destination, kind)
+
+    def native_path(self, path: str, kind: str, name: str, context: QgsProcessingContext) -> str:
+        """Where the tool writes the output ``name`` that the user sends to ``path``."""
+        if kind == "vector" and path.lower().startswith("memory:"):
+            temporary = QgsProcessingUtils.generateTempFilename(f"{name}.gpkg")
+            _move_load_details(context, path, temporary)
+            return temporary
+        if path.lower().startswith(_NOT_FILES) or "dbname=" in path:
+            raise MssfcError(
+                f"{name}: this tool writes files, not database tables ({path}). Save the output "
+                "as a GeoPackage (.gpkg) or another file, then load it into the database."
+            )
+        if is_native(path, kind):
+            return path
+        driver_for(path, kind)  # an unknown or virtual format fails now, not after the run
+        check_writable(path)
+        folder = self._folders.enter_context(
+            scratch_folder(f".{Path(path).stem}.mssfc-", parent=str(Path(path).resolve().parent))
+        )
+        native = str(folder / f"{Path(path).stem}.{'tif' if kind == 'raster' else 'gpkg'}")
+        self._copies[native] = (path, kind)
+        return native
+
+    def destination(self, path: str) -> str:
+        """The user's destination of a path :meth:`native_path` returned."""
+        return self._copies.get(path, (path, ""))[0]
+
+    def finish(self, results: dict[str, Any], progress: Progress) -> dict[str, Any]:
+        """Copy every output written natively into its asked format; ``results`` with the
+        destinations in place of the native paths."""
+        done: list[Exported] = []
+        try:
+            for native, (dest, kind) in self._copies.items():
+                if not os.path.exists(native):
+                    continue  # the tool did not write this output
+                export = export_raster if kind == "raster" else export_vector
+                done.append(export(native, dest, is_canceled=progress.is_canceled))
+        except BaseException:
+            for exported in done:  # all of the run's outputs or none
+                exported.remove()
+            raise
+        for exported in done:
+            for note in exported.notes:
+                progress.info(note)
+        return {k: self.destination(v) if isinstance(v, str) else v for k, v in results.items()}
+
+    def close(self) -> None:
+        """Remove the native copies' folders."""
+        self._folders.close()
+
+
+def _move_load_details(context: QgsProcessingContext, old: str, new: str) -> None:
+    """Load ``new`` on completion where QGIS was to load ``old`` (same name and project)."""
+    if not context.willLoadLayerOnCompletion(old):
+        return
+    layers = context.layersToLoadOnCompletion()
+    layers[new] = layers.pop(old)
+    context.setLayersToLoadOnCompletion(layers)

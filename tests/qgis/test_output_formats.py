@@ -1,0 +1,109 @@
+"""Outputs go where and in the format the user asked: another extension, memory:, a table."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr
+
+from mssfc_qgis.core.demo_scene import make_scene, write_scene
+from mssfc_qgis.core.raster import read_array
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fscene")
+    return {k: str(v) for k, v in write_scene(make_scene(seed=5, size=192), folder).items()}
+
+
+def _gi_filter(scene, polygons, mask):
+    import processing
+
+    return processing.run(
+        "mssfc:gifilter",
+        {
+            "INPUT": scene["buildings_t2"],
+            "LIKELIHOOD": scene["buildings_t2"],
+            "OUTPUT_POLYGONS": polygons,
+            "OUTPUT_MASK": mask,
+        },
+    )
+
+
+def _areas(path):
+    ds = ogr.Open(path)
+    layer = ds.GetLayer(0)
+    areas = sorted(round(f.GetField("area"), 3) for f in layer)
+    ds = None
+    return areas
+
+
+def test_other_formats_hold_the_same_result(provider, scene, tmp_path):
+    ref = _gi_filter(scene, str(tmp_path / "ref.gpkg"), str(tmp_path / "ref.tif"))
+    res = _gi_filter(scene, str(tmp_path / "new.shp"), str(tmp_path / "new.img"))
+    assert res["OUTPUT_POLYGONS"] == str(tmp_path / "new.shp")
+    assert res["OUTPUT_MASK"] == str(tmp_path / "new.img")
+    ds = gdal.Open(res["OUTPUT_MASK"])
+    assert ds.GetDriver().ShortName == "HFA"
+    ds = None
+    a, grid_a = read_array(ref["OUTPUT_MASK"])
+    b, grid_b = read_array(res["OUTPUT_MASK"])
+    np.testing.assert_array_equal(a, b)
+    assert grid_a.geotransform == grid_b.geotransform
+    ds = ogr.Open(res["OUTPUT_POLYGONS"])
+    assert ds.GetDriver().GetName() == "ESRI Shapefile"
+    ds = None
+    assert res["COUNT"] == ref["COUNT"] > 0
+    assert _areas(res["OUTPUT_POLYGONS"]) == _areas(ref["OUTPUT_POLYGONS"])
+    # only the asked files (and the shapefile's sidecars): no hidden working folders remain
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_memory_destination_gives_a_temporary_geopackage(provider, scene, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = _gi_filter(scene, "memory:", "TEMPORARY_OUTPUT")
+    assert res["OUTPUT_POLYGONS"].endswith(".gpkg") and os.path.exists(res["OUTPUT_POLYGONS"])
+    assert len(_areas(res["OUTPUT_POLYGONS"])) == res["COUNT"] > 0
+    assert list(tmp_path.iterdir()) == []  # no file called "memory:" in the working folder
+
+
+def test_tables_and_unknown_formats_are_refused_before_the_run(provider, scene, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    table = f"ogr:dbname='{tmp_path / 'db.gpkg'}' table=\"buildings\" (geom)"
+    with pytest.raises(QgsProcessingException, match="writes files, not database tables"):
+        _gi_filter(scene, table, str(tmp_path / "m.tif"))
+    with pytest.raises(QgsProcessingException, match="virtual"):
+        _gi_filter(scene, str(tmp_path / "p.gpkg"), str(tmp_path / "m.vrt"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_provider_offers_files_only(provider):
+    from qgis.core import QgsApplication
+
+    alg = QgsApplication.processingRegistry().algorithmById("mssfc:newlybuilt")
+    dests = alg.destinationParameterDefinitions()
+    assert dests and not any(d.supportsNonFileBasedOutput() for d in dests)
+    assert provider.defaultVectorFileExtension(True) == "gpkg"
+    assert provider.defaultRasterFileExtension() == "tif"
+
+
+def test_a_failed_copy_removes_the_runs_other_outputs(provider, scene, tmp_path):
+    """Change intensity as .img is fine, its 3 ISFA components cannot be an .asc (one band):
+    the run fails with a message and leaves neither file."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="as AAIGrid"):
+        processing.run(
+            "mssfc:changeintensity",
+            {
+                "INPUT_T1": scene["t1"],
+                "INPUT_T2": scene["t2"],
+                "OUTPUT": str(tmp_path / "ci.img"),
+                "OUTPUT_COMPONENTS": str(tmp_path / "components.asc"),
+            },
+        )
+    assert list(tmp_path.iterdir()) == []
