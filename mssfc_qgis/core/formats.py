@@ -182,7 +182,12 @@ def export_vector(
     done = Exported()
     try:
         with _staged(path, done) as target:
-            out = gdal.VectorTranslate(str(target), source, format=name, callback=callback)
+            # quiet: GDAL would print each laundered field name; the notes say it in words
+            gdal.PushErrorHandler("CPLQuietErrorHandler")
+            try:
+                out = gdal.VectorTranslate(str(target), source, format=name, callback=callback)
+            finally:
+                gdal.PopErrorHandler()
             if out is None:
                 raise RuntimeError(gdal.GetLastErrorMsg() or "no dataset was written")
             out = None
