@@ -115,9 +115,13 @@ def _staged(path: str, done: Exported) -> Iterator[Path]:
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.stem}.partial-", dir=dest.parent))
     try:
         yield stage / dest.name
-        for item in sorted(stage.iterdir()):
-            os.replace(item, dest.parent / item.name)
-            done.files.append(str(dest.parent / item.name))
+        try:
+            for item in sorted(stage.iterdir()):
+                os.replace(item, dest.parent / item.name)
+                done.files.append(str(dest.parent / item.name))
+        except OSError:
+            done.remove()  # not half a Shapefile
+            raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

@@ -144,3 +144,20 @@ def test_read_back_through_the_plugin_reader(tmp_path):
     export_raster(str(tmp_path / "src.tif"), str(tmp_path / "out.img"))
     back, _ = read_array(str(tmp_path / "out.img"))
     np.testing.assert_array_equal(back[0], data[0])
+
+
+def test_a_failed_move_leaves_no_half_shapefile(tmp_path, monkeypatch):
+    from mssfc_qgis.core import formats
+
+    _gpkg(tmp_path / "src.gpkg")
+    real = os.replace
+
+    def full_disk(a, b):
+        if str(b).endswith(".shx"):  # moved last: .dbf, .prj and .shp are in place by then
+            raise OSError("No space left on device")
+        real(a, b)
+
+    monkeypatch.setattr(formats.os, "replace", full_disk)
+    with pytest.raises(MssfcError, match="No space left"):
+        export_vector(str(tmp_path / "src.gpkg"), str(tmp_path / "new.shp"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src.gpkg"]
