@@ -20,7 +20,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import Canceled, MssfcError
 from ..paths import icon_path, style_path
-from .outputs import OutputFormats, output_kind
+from .outputs import OutputFormats, output_kind, overwrite_conflict
 
 GROUPS = {
     "deep": "Deep learning (MSSFC-Net)",
@@ -147,6 +147,16 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
     ) -> dict[str, Any]:
         """Subclasses do the work here, calling the core."""
         raise NotImplementedError
+
+    def checkParameterValues(  # noqa: N802 (QGIS's name)
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> tuple[bool, str]:
+        """QGIS's checks, then: no output may overwrite an input or another output."""
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        conflict = overwrite_conflict(self, parameters, context)
+        return (False, conflict) if conflict else (True, "")
 
     def processAlgorithm(  # noqa: N802 (QGIS's name)
         self,

@@ -15,10 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
     QgsProcessingContext,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMapLayer,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameters,
     QgsProcessingParameterVectorDestination,
+    QgsProcessingParameterVectorLayer,
     QgsProcessingUtils,
 )
 
@@ -104,3 +112,66 @@ def _move_load_details(context: QgsProcessingContext, old: str, new: str) -> Non
     layers = context.layersToLoadOnCompletion()
     layers[new] = layers.pop(old)
     context.setLayersToLoadOnCompletion(layers)
+
+
+def _file(path: str) -> str:
+    """``path`` as an absolute file name, without a ``|layername=...`` suffix ('' if none)."""
+    path = path.split("|", 1)[0].strip()
+    return os.path.realpath(path) if path else ""
+
+
+def _destination_file(value: Any, context: QgsProcessingContext) -> str:
+    """The file a destination parameter's value names, without side effects ('' for a temporary
+    output, ``memory:`` or a table)."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.valueAsString(context.expressionContext())[0]
+    text = "" if value is None else str(value)
+    not_file = text.lower().startswith(("memory:", *_NOT_FILES)) or "dbname=" in text
+    return "" if not_file or text == QgsProcessing.TEMPORARY_OUTPUT else _file(text)
+
+
+def _input_file(
+    definition: QgsProcessingParameterDefinition,
+    parameters: dict[str, Any],
+    context: QgsProcessingContext,
+) -> str:
+    """The file behind an input parameter ('' when there is none)."""
+    layer_types = (
+        QgsProcessingParameterRasterLayer,
+        QgsProcessingParameterVectorLayer,
+        QgsProcessingParameterMapLayer,
+    )
+    if isinstance(definition, layer_types):
+        layer = QgsProcessingParameters.parameterAsLayer(definition, parameters, context)
+        return _file(layer.source()) if layer is not None else ""
+    if isinstance(definition, QgsProcessingParameterFile):
+        return _file(QgsProcessingParameters.parameterAsFile(definition, parameters, context))
+    return ""
+
+
+def overwrite_conflict(
+    algorithm: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext
+) -> str:
+    """A message when an output would overwrite an input or another output of the same run
+    (the input image would be lost, or one output would replace the other); '' when none."""
+    inputs: dict[str, str] = {}
+    for definition in algorithm.parameterDefinitions():
+        if not definition.isDestination():
+            path = _input_file(definition, parameters, context)
+            if path:
+                inputs.setdefault(path, definition.name())
+    outputs: dict[str, str] = {}
+    for definition in algorithm.destinationParameterDefinitions():
+        name = definition.name()
+        path = _destination_file(parameters.get(name), context)
+        if not path:
+            continue
+        if path in inputs:
+            return (
+                f"{name} would overwrite the input {inputs[path]} ({path}): choose another file "
+                "for the output."
+            )
+        if path in outputs:
+            return f"{name} and {outputs[path]} are the same file ({path}): give each its own."
+        outputs[path] = name
+    return ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +108,28 @@ def test_a_failed_copy_removes_the_runs_other_outputs(provider, scene, tmp_path)
             },
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_may_not_overwrite_an_input_or_another_output(provider, scene, tmp_path):
+    import hashlib
+    import shutil
+
+    from qgis.core import QgsProcessingException, QgsProcessingOutputLayerDefinition
+
+    mask = str(tmp_path / "mask.tif")
+    shutil.copy(scene["buildings_t2"], mask)
+    before = hashlib.sha256(Path(mask).read_bytes()).hexdigest()
+    scene = dict(scene, buildings_t2=mask)
+    with pytest.raises(QgsProcessingException, match="OUTPUT_MASK would overwrite the input INPUT"):
+        _gi_filter(scene, str(tmp_path / "p.gpkg"), mask)
+    # as the desktop dialog passes it, and as a relative path to the same file
+    with pytest.raises(QgsProcessingException, match="would overwrite the input"):
+        _gi_filter(scene, str(tmp_path / "p.gpkg"), QgsProcessingOutputLayerDefinition(mask))
+    with pytest.raises(QgsProcessingException, match="OUTPUT_MASK would overwrite the input"):
+        _gi_filter(scene, str(tmp_path / "p.gpkg"), os.path.relpath(mask))
+    assert hashlib.sha256(Path(mask).read_bytes()).hexdigest() == before
+    with pytest.raises(QgsProcessingException, match="are the same file"):
+        _gi_filter(scene, str(tmp_path / "same.tif"), str(tmp_path / "same.tif"))
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".aux.xml")) == [
+        "mask.tif"
+    ]
