@@ -496,7 +496,7 @@ MSSFC-Net: Huo et al., 'MSSFC-Net: Enhancing Building Interpretation with Multi-
     </message>
     <message>
         <location filename="../mssfc_qgis/algorithms/newly_built.py"/>
-        <source>Minimum object area (map units squared)</source>
+        <source>Minimum object area (square metres)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -603,9 +603,9 @@ MSSFC-Net: Huo et al., 'MSSFC-Net: Enhancing Building Interpretation with Multi-
         <location filename="../mssfc_qgis/algorithms/newly_built.py"/>
         <source>Finds newly built buildings between two images with no trained weights: change intensity (ISFA spectral + texture) x building intensity of T2 (MBI + BLI), thresholded, then objects filtered by area and geometric index. It runs the step tools of this group in sequence (the model 'newlybuilt_chain' in resources/models chains them in the Graphical Modeler and gives the same result).
 
-Parameters: ANGLE_TOLERANCE theta (degrees, default 4), FUSION_WEIGHT phi (0.4), THRESHOLD on the likelihood (0-1; empty = Otsu), MAX_ASPECT_RATIO GI (4), MIN_AREA (map units squared, 20), BANDS (for both dates; default all), VISIBLE_BANDS (band numbers among BANDS whose maximum is the brightness of MBI, BLI and the texture; default: the bands tagged red, green, blue, else bands 1-3 of a 4-band image, else all; the log names them), METHOD (the proposed method, or the seed's baselines OBISFA, SFAMBI, SPETEXMBI for comparison: these run in memory, up to 25 megapixels), FUSION (feature level, or decision level as the seed compares). Lengths are in metres and follow the pixel size (PIXEL_SIZE overrides it; rasters without a CRS are taken as 0.5 m). The seed reports pixel-level P 0.692, R 0.683, F1 0.689 at its defaults.
+Parameters: ANGLE_TOLERANCE theta (degrees, default 4), FUSION_WEIGHT phi (0.4), THRESHOLD on the likelihood (0-1; empty = Otsu), MAX_ASPECT_RATIO GI (4), MIN_AREA (square metres, 20), BANDS (for both dates; default all), VISIBLE_BANDS (band numbers among BANDS whose maximum is the brightness of MBI, BLI and the texture; default: the bands tagged red, green, blue, else bands 1-3 of a 4-band image, else all; the log names them), METHOD (the proposed method, or the seed's baselines OBISFA, SFAMBI, SPETEXMBI for comparison: these run in memory, up to 25 megapixels), FUSION (feature level, or decision level as the seed compares). Lengths are in metres and follow the pixel size (PIXEL_SIZE overrides it; rasters without a CRS are taken as 0.5 m). The seed reports pixel-level P 0.692, R 0.683, F1 0.689 at its defaults.
 
-Outputs: OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8, 1 = newly built, after the GI filter; nodata 255), OUTPUT_POLYGONS (one polygon per new building with area, gi, mean_likelihood, mean_ci, mean_bi).
+Outputs: OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8, 1 = newly built, after the GI filter; nodata 255), OUTPUT_POLYGONS (one polygon per new building with area in square metres, gi, mean_likelihood, mean_ci, mean_bi).
 
 Method: 'Automatic Detection of Newly Built Buildings Utilizing Change Information and Building Indices' (Buildings, MDPI, 2025, 15(21), 3946). Only its discussion survives; the steps are rebuilt from the methods it cites (ISFA: Wu, Du &amp; Zhang, IEEE TGRS 2014; MBI: Huang &amp; Zhang, PE&amp;RS 2011 and IEEE JSTARS 2012). Choices that are this project's own reconstruction are marked 'ours'.</source>
         <translation type="unfinished"></translation>
@@ -684,7 +684,7 @@ Method: 'Automatic Detection of Newly Built Buildings Utilizing Change Informati
     </message>
     <message>
         <location filename="../mssfc_qgis/algorithms/gi_filter.py"/>
-        <source>Step 6: turns a newly-built mask into building objects. Connected regions (4-connected) become polygons (holes kept); those smaller than MIN_AREA (map units squared, default 20) or with a geometric index GI = long side / short side of the minimum-area rectangle above MAX_ASPECT_RATIO (default 4: roads, field edges and other elongated false alarms) are removed. The seed reports that GI filtering raised IoU by 0.023. Optional LIKELIHOOD, CI and BI rasters add mean_likelihood, mean_ci and mean_bi to each polygon. Outputs: OUTPUT_POLYGONS (area, gi, means) and OUTPUT_MASK (the kept objects, uint8).
+        <source>Step 6: turns a newly-built mask into building objects. Connected regions (4-connected) become polygons (holes kept); those smaller than MIN_AREA (square metres, default 20; converted for rasters in degrees or feet through the pixel size, PIXEL_SIZE overrides it) or with a geometric index GI = long side / short side of the minimum-area rectangle above MAX_ASPECT_RATIO (default 4: roads, field edges and other elongated false alarms) are removed. The seed reports that GI filtering raised IoU by 0.023. Optional LIKELIHOOD, CI and BI rasters add mean_likelihood, mean_ci and mean_bi to each polygon. Outputs: OUTPUT_POLYGONS (area in square metres, gi, means) and OUTPUT_MASK (the kept objects, uint8).
 
 Method: 'Automatic Detection of Newly Built Buildings Utilizing Change Information and Building Indices' (Buildings, MDPI, 2025, 15(21), 3946). Only its discussion survives; the steps are rebuilt from the methods it cites (ISFA: Wu, Du &amp; Zhang, IEEE TGRS 2014; MBI: Huang &amp; Zhang, PE&amp;RS 2011 and IEEE JSTARS 2012). Choices that are this project's own reconstruction are marked 'ours'.</source>
         <translation type="unfinished"></translation>

@@ -13,7 +13,7 @@ from qgis.core import (
 )
 
 from .base import FeedbackProgress, MssfcAlgorithm
-from .unsupervised_common import SOURCE_NOTE, add_params, config_from
+from .unsupervised_common import SOURCE_NOTE, add_params, add_pixel_size, config_from, pixel_size
 
 
 class GiFilterAlgorithm(MssfcAlgorithm):
@@ -24,12 +24,14 @@ class GiFilterAlgorithm(MssfcAlgorithm):
     GROUP = "unsupervised"
     HELP = (
         "Step 6: turns a newly-built mask into building objects. Connected regions (4-connected) "
-        "become polygons (holes kept); those smaller than MIN_AREA (map units squared, default "
-        "20) or with a geometric index GI = long side / short side of the minimum-area rectangle "
+        "become polygons (holes kept); those smaller than MIN_AREA (square metres, default 20; "
+        "converted for rasters in degrees or feet through the pixel size, PIXEL_SIZE overrides "
+        "it) or with a geometric index GI = long side / short side of the minimum-area rectangle "
         "above MAX_ASPECT_RATIO (default 4: roads, field edges and other elongated false alarms) "
         "are removed. The seed reports that GI filtering raised IoU by 0.023. Optional LIKELIHOOD, "
         "CI and BI rasters add mean_likelihood, mean_ci and mean_bi to each polygon. Outputs: "
-        "OUTPUT_POLYGONS (area, gi, means) and OUTPUT_MASK (the kept objects, uint8)." + SOURCE_NOTE
+        "OUTPUT_POLYGONS (area in square metres, gi, means) and OUTPUT_MASK (the kept objects, uint8)."
+        + SOURCE_NOTE
     )
 
     INPUT = "INPUT"
@@ -55,6 +57,7 @@ class GiFilterAlgorithm(MssfcAlgorithm):
                 )
             )
         add_params(self, ("MAX_ASPECT_RATIO", "MIN_AREA"))
+        add_pixel_size(self)
         self.addParameter(
             QgsProcessingParameterVectorDestination(
                 self.OUTPUT_POLYGONS, self.tr("Newly built buildings")
@@ -82,6 +85,7 @@ class GiFilterAlgorithm(MssfcAlgorithm):
             ci_path=self.optional_raster_source(parameters, self.CI, context),
             bi_path=self.optional_raster_source(parameters, self.BI, context),
             cfg=config_from(self, parameters, context),
+            pixel_size=pixel_size(self, parameters, context),
             progress=progress,
         )
         self.style(context, polygons, "newbuildings_polygons")

@@ -29,7 +29,7 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
         "sequence (the model 'newlybuilt_chain' in resources/models chains them in the Graphical "
         "Modeler and gives the same result).\n\nParameters: ANGLE_TOLERANCE theta (degrees, "
         "default 4), FUSION_WEIGHT phi (0.4), THRESHOLD on the likelihood (0-1; empty = Otsu), "
-        "MAX_ASPECT_RATIO GI (4), MIN_AREA (map units squared, 20), BANDS (for both dates; default "
+        "MAX_ASPECT_RATIO GI (4), MIN_AREA (square metres, 20), BANDS (for both dates; default "
         "all), VISIBLE_BANDS (band numbers among BANDS whose maximum is the brightness of MBI, BLI "
         "and the texture; default: the bands tagged red, green, blue, else bands 1-3 of a 4-band "
         "image, else all; the log names them), METHOD (the proposed method, or the seed's baselines "
@@ -38,8 +38,8 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
         "follow the pixel size (PIXEL_SIZE overrides it; rasters without a CRS are taken as 0.5 "
         "m). The seed reports pixel-level P 0.692, R 0.683, F1 0.689 at its defaults.\n\nOutputs: "
         "OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8, 1 = newly built, after the GI "
-        "filter; nodata 255), OUTPUT_POLYGONS (one polygon per new building with area, gi, "
-        "mean_likelihood, mean_ci, mean_bi)." + SOURCE_NOTE
+        "filter; nodata 255), OUTPUT_POLYGONS (one polygon per new building with area in square "
+        "metres, gi, mean_likelihood, mean_ci, mean_bi)." + SOURCE_NOTE
     )
 
     INPUT_T1 = "INPUT_T1"

@@ -125,7 +125,7 @@ PARAMS = {
         ),
         Param(
             "MIN_AREA",
-            "Minimum object area (map units squared)",
+            "Minimum object area (square metres)",
             "min_area_m2",
             "double",
             20.0,

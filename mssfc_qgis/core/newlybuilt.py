@@ -113,11 +113,32 @@ def pixel_size_metres(
         return 0.5
     srs = osr.SpatialReference()
     srs.ImportFromWkt(grid.crs_wkt)
-    size = 0.5 * (grid.pixel_size[0] + grid.pixel_size[1])
     if srs.IsGeographic():
+        # a degree of longitude shrinks with the latitude, a degree of latitude hardly changes:
+        # the side of the square of the pixel's ground area at the image's centre latitude
         lat = grid.geotransform[3] + grid.height * grid.geotransform[5] / 2
-        return size * 111_320.0 * math.cos(math.radians(lat))
+        along_lon, along_lat = _metres_per_degree(lat)
+        return math.sqrt(grid.pixel_size[0] * along_lon * grid.pixel_size[1] * along_lat)
+    size = 0.5 * (grid.pixel_size[0] + grid.pixel_size[1])
     return size * (srs.GetLinearUnits() or 1.0)
+
+
+def _metres_per_degree(lat: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude at latitude ``lat`` (degrees) on the WGS 84
+    ellipsoid (the usual series, good to about a metre per degree)."""
+    phi = math.radians(max(-90.0, min(90.0, lat)))
+    along_lon = 111_412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi) + 0.118 * math.cos(5 * phi)
+    along_lat = 111_132.92 - 559.82 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
+    return max(along_lon, 0.0), along_lat
+
+
+def square_metres_per_map_unit(grid: Grid, pixel_size_m: float) -> float:
+    """Square metres in one square map unit of ``grid``, whose pixels cover ``pixel_size_m``
+    squared on the ground (:func:`pixel_size_metres`): that ground area over the pixel's area in
+    map units. Exactly 1 for square pixels in metres; about 8.5e9 for degrees at 45 degrees of
+    latitude; 0.0929 for US feet."""
+    gt = grid.geotransform
+    return pixel_size_m**2 / abs(gt[1] * gt[5] - gt[2] * gt[4])
 
 
 def _float(data: np.ndarray) -> np.ndarray:
@@ -1038,17 +1059,24 @@ def objects_stage(
     ci_path: str | None = None,
     bi_path: str | None = None,
     cfg: NewlyBuiltConfig = DEFAULT_CONFIG,
+    pixel_size: float | None = None,
     simplify: float = 0.0,
     progress: Progress | None = None,
 ) -> tuple[str | None, int]:
-    """Stage 6: polygons of the mask, minus those smaller than ``cfg.min_area_m2`` (map units
-    squared) or with GI above ``cfg.max_aspect_ratio`` (METHODS B.8); attributes area, gi and
-    mean likelihood, CI and BI where given."""
+    """Stage 6: polygons of the mask, minus those smaller than ``cfg.min_area_m2`` (square
+    metres) or with GI above ``cfg.max_aspect_ratio`` (METHODS B.8); attributes area (square
+    metres), gi and mean likelihood, CI and BI where given. ``pixel_size``: metres per pixel
+    (default from the mask's CRS, :func:`pixel_size_metres`), so areas are square metres in a
+    geographic or feet CRS too."""
     from .vector import polygons_from_mask
 
     progress = progress or NullProgress()
     if out_polygons is None and out_mask is None:
         return None, 0
+    grid = open_raster(mask_path, bands=[1]).grid
+    scale = square_metres_per_map_unit(
+        grid, pixel_size_metres(grid, override=pixel_size, progress=progress)
+    )
     values = {
         k: v for k, v in (("likelihood", likelihood_path), ("ci", ci_path), ("bi", bi_path)) if v
     }
@@ -1060,6 +1088,7 @@ def objects_stage(
             values=values,
             simplify=simplify,
             min_area=cfg.min_area_m2,
+            area_scale=scale,
             max_aspect_ratio=cfg.max_aspect_ratio,
             with_gi=True,
             filtered_mask_path=out_mask,
@@ -1069,7 +1098,7 @@ def objects_stage(
         if out_polygons is None:
             shutil.rmtree(Path(target).parent, ignore_errors=True)
     progress.info(
-        f"{count} objects kept (area >= {cfg.min_area_m2:g} map units squared, GI <= {cfg.max_aspect_ratio:g})."
+        f"{count} objects kept (area >= {cfg.min_area_m2:g} m², GI <= {cfg.max_aspect_ratio:g})."
     )
     return (path if out_polygons else None), count
 
@@ -1208,6 +1237,7 @@ def newlybuilt(
                 ci_path=p["ci"],
                 bi_path=p["bi"],
                 cfg=cfg,
+                pixel_size=gsd,
                 progress=pr,
             )[1]
 
@@ -1331,6 +1361,7 @@ def _baseline(
             ci_path=ci_path,
             bi_path=bi_path,
             cfg=cfg,
+            pixel_size=gsd,
             progress=progress,
         )
     thr = float(res["threshold"])

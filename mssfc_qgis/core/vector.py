@@ -23,7 +23,7 @@ from osgeo import gdal, ogr, osr
 from scipy import ndimage
 
 from .engine import Block, OutputSpec, release_memory, run_windows
-from .errors import Canceled
+from .errors import Canceled, MssfcError
 from .progress import NullProgress, Progress, ScaledProgress
 from .raster import (
     Grid,
@@ -686,6 +686,7 @@ def polygons_from_mask(
     values: Mapping[str, str] | None = None,
     simplify: float = 0.0,
     min_area: float = 0.0,
+    area_scale: float = 1.0,
     max_aspect_ratio: float | None = None,
     with_gi: bool = False,
     change_type_from: tuple[str, str] | None = None,
@@ -699,7 +700,12 @@ def polygons_from_mask(
     values
         ``{name: raster path}``: each polygon gets ``mean_<name>`` over its pixels.
     min_area
-        Drop polygons smaller than this (map units squared).
+        Drop polygons smaller than this, in the unit of the ``area`` attribute.
+    area_scale
+        The ``area`` attribute is the polygon's area in map units squared times this, e.g. the
+        square metres per square map unit
+        (:func:`mssfc_qgis.core.newlybuilt.square_metres_per_map_unit`); 1 keeps map
+        units.
     max_aspect_ratio
         Drop polygons whose geometric index (long / short side of the minimum-area rectangle)
         exceeds this; implies ``with_gi``.
@@ -716,7 +722,9 @@ def polygons_from_mask(
     progress = progress or NullProgress()
     mask = _open_mask(mask_path)
     grid = mask.grid
-    min_pixels = min_component_pixels(min_area, pixel_area(grid)) if _PRESIEVE else 0
+    if not area_scale > 0:
+        raise MssfcError(f"area_scale must be positive, got {area_scale}.")
+    min_pixels = min_component_pixels(min_area, pixel_area(grid) * area_scale) if _PRESIEVE else 0
     if min_pixels > 1:
         polys = _polygonize_sieved(mask, min_pixels=min_pixels, progress=progress)
     else:
@@ -724,14 +732,14 @@ def polygons_from_mask(
     release_memory()  # what polygonizing freed (a tiled run ends with one too)
     # Polygons under the minimum area or over the GI limit are never written: no statistics for
     # them.
-    polys = polys.subset(polys.stats["area"] >= min_area)
+    polys = polys.subset(polys.stats["area"] * area_scale >= min_area)
     attrs: dict[str, np.ndarray] = {}
     if with_gi or max_aspect_ratio is not None:
         gi = shape_index(polys, is_canceled=progress.is_canceled) if len(polys) else np.zeros(0)
         if max_aspect_ratio is not None:
             polys, gi = polys.subset(gi <= max_aspect_ratio), gi[gi <= max_aspect_ratio]
         attrs["gi"] = gi
-    attrs = {"area": polys.stats["area"], **attrs}
+    attrs = {"area": polys.stats["area"] * area_scale, **attrs}
     sources = {name: _open_mask(path) for name, path in (values or {}).items()}
     writer = (
         create_raster(filtered_mask_path, grid, bands=1, dtype="uint8", nodata=255)
