@@ -1266,7 +1266,11 @@ def _aligned_t2(pair, folder: Path) -> str:
 
     src = pair.t2
     path = str(folder / "t2_aligned.vrt")
-    ds = gdal.Translate(path, src.dataset, format="VRT", bandList=list(src.bands))
+    # the alpha band a warp adds (which the band list leaves out) becomes the VRT's mask, so its
+    # copies and readers still see where T2 has no data
+    alpha = src.alpha_band()
+    options = {"maskBand": alpha} if alpha is not None else {}
+    ds = gdal.Translate(path, src.dataset, format="VRT", bandList=list(src.bands), **options)
     ds = None  # noqa: F841
     return path
 

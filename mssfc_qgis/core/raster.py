@@ -185,7 +185,28 @@ class RasterSource:
             band = self.dataset.GetRasterBand(b)
             if not band.GetMaskFlags() & gdal.GMF_ALL_VALID:
                 valid &= ~_mask_band_invalid(band, window)
+        alpha = self.lone_alpha()
+        if alpha is not None:
+            valid &= _band_window(self.dataset.GetRasterBand(alpha), window) > 0
         return valid
+
+    def alpha_band(self) -> int | None:
+        """The last alpha band that is not read as data (a warp adds one), or None."""
+        alphas = sorted(b for b in alpha_bands(self.dataset) if b not in self.bands)
+        return alphas[-1] if alphas else None
+
+    def lone_alpha(self) -> int | None:
+        """:meth:`alpha_band` when GDAL's masks of the read bands leave it out, else None. GDAL
+        takes an alpha band as the mask of the others only in 2- and 4-band rasters, so the
+        pixels a 4-band image (R, G, B, NIR) lacks after a warp, which adds a fifth, alpha band,
+        would otherwise count as valid zeros."""
+        alpha = self.alpha_band()
+        ds = self.dataset
+        if alpha is None or all(
+            ds.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALPHA for b in self.bands
+        ):
+            return None
+        return alpha
 
     def read_with_valid(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`read` and :meth:`read_valid` of ``window`` with one read of the pixels: a band
@@ -203,11 +224,14 @@ class RasterSource:
             if invalid is None:
                 invalid = _mask_band_invalid(band, window)
             valid &= ~invalid
+        alpha = self.lone_alpha()
+        if alpha is not None:
+            valid &= _band_window(self.dataset.GetRasterBand(alpha), window) > 0
         return arr, valid
 
     def has_nodata(self) -> bool:
         """True when any selected band can be invalid somewhere."""
-        return any(
+        return self.lone_alpha() is not None or any(
             not (self.dataset.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALL_VALID)
             for b in self.bands
         )
@@ -215,8 +239,12 @@ class RasterSource:
 
 def _mask_band_invalid(band: gdal.Band, window: Window) -> np.ndarray:
     """Where GDAL's mask band of ``band`` marks ``window`` invalid, ``(rows, cols)`` bool."""
-    mask_band = band.GetMaskBand()
-    return mask_band.ReadAsArray(window.x, window.y, window.width, window.height) == 0
+    return _band_window(band.GetMaskBand(), window) == 0
+
+
+def _band_window(band: gdal.Band, window: Window) -> np.ndarray:
+    """The values of ``band`` in ``window``, ``(rows, cols)``."""
+    return band.ReadAsArray(window.x, window.y, window.width, window.height)
 
 
 def nodata_pixels(values: np.ndarray, nodata: float | None) -> np.ndarray | None:
@@ -551,12 +579,16 @@ def decimated_read(source: RasterSource, *, max_pixels: int) -> tuple[np.ndarray
     if data.ndim == 2:
         data = data[np.newaxis]
     valid = np.ones((bh, bw), dtype=bool)
-    for b in source.bands:
-        band = source.dataset.GetRasterBand(b)
-        if band.GetMaskFlags() & gdal.GMF_ALL_VALID:
-            continue
-        m = band.GetMaskBand().ReadAsArray(0, 0, g.width, g.height, buf_xsize=bw, buf_ysize=bh)
-        valid &= m > 0
+    masks = [
+        band.GetMaskBand()
+        for band in (source.dataset.GetRasterBand(b) for b in source.bands)
+        if not band.GetMaskFlags() & gdal.GMF_ALL_VALID
+    ]
+    alpha = source.lone_alpha()
+    if alpha is not None:
+        masks.append(source.dataset.GetRasterBand(alpha))
+    for m in masks:
+        valid &= m.ReadAsArray(0, 0, g.width, g.height, buf_xsize=bw, buf_ysize=bh) > 0
     return data, valid
 
 

@@ -325,3 +325,40 @@ def test_coarse_pixels_get_a_warning(scene, tmp_path):
     bli_stage(scene["t2"], str(tmp_path / "coarse.tif"), pixel_size=5.0, progress=coarse)
     assert not any("under 2 pixels" in m for m in fine.messages)
     assert any("At 5 m per pixel the line pairing distance (3 m)" in m for m in coarse.messages)
+
+
+def test_warped_four_band_t2_nodata_stays_nodata(tmp_path):
+    """R, G, B, NIR pair; T2 has a nodata strip and lies a fraction of a pixel off T1's grid, so
+    it is warped (and gets a fifth, alpha band that GDAL does not take as a mask). The strip
+    must come out as nodata in the likelihood and the mask, not as "no change"."""
+    from osgeo import gdal
+
+    paths = write_scene(make_scene(seed=6, size=192, nir=True), tmp_path / "scene")
+    ds = gdal.Open(str(paths["t2"]))
+    t2 = ds.ReadAsArray()
+    gt = list(ds.GetGeoTransform())
+    names = [ds.GetRasterBand(b + 1).GetDescription() for b in range(ds.RasterCount)]
+    interps = [ds.GetRasterBand(b + 1).GetColorInterpretation() for b in range(ds.RasterCount)]
+    wkt = ds.GetProjection()
+    ds = None
+    t2[:, :, :50] = 0
+    gt[0] += 0.2 * gt[1]
+    gt[3] += 0.1 * gt[5]
+    path = write_array(
+        str(tmp_path / "t2_strip.tif"),
+        t2,
+        Grid(192, 192, tuple(gt), wkt),
+        nodata=0,
+        band_names=names,
+    )
+    ds = gdal.Open(path, gdal.GA_Update)
+    for b, interp in enumerate(interps):
+        ds.GetRasterBand(b + 1).SetColorInterpretation(interp)
+    ds = None
+    out = Outputs(str(tmp_path / "l.tif"), str(tmp_path / "m.tif"), str(tmp_path / "p.gpkg"))
+    newlybuilt(str(paths["t1"]), path, out, tile=96)
+    lik, _ = read_array(out.likelihood)
+    mask, _ = read_array(out.mask)
+    assert (mask[0, :, :48] == 255).all() and (lik[0, :, :48] == -9999.0).all()
+    assert (mask[0, :, 53:] != 255).all()
+    assert (mask[0] == 1).any()

@@ -67,6 +67,72 @@ def test_pair_in_other_crs_is_warped_onto_t1_grid(tmp_path, rng):
     assert np.abs(t1[:, inner] - t2[:, inner]).mean() < 3.0
 
 
+def _untagged(path: str) -> str:
+    """Bands 4 and up of a GeoTIFF as plain bands (GDAL writes 4 bytes a pixel as R, G, B, A)."""
+    ds = gdal.Open(path, gdal.GA_Update)
+    for b in range(4, ds.RasterCount + 1):
+        ds.GetRasterBand(b).SetColorInterpretation(gdal.GCI_Undefined)
+    ds = None
+    return path
+
+
+@pytest.mark.parametrize("bands", [1, 2, 3, 4, 5])
+def test_warped_t2_keeps_its_nodata_whatever_its_band_count(tmp_path, rng, bands):
+    """T2 (any band count, R G B NIR among them) with a nodata collar, on a grid shifted by a
+    fraction of a pixel: the warp adds an alpha band, which GDAL takes as the other bands'
+    mask only for 1 and 3 data bands. The collar must stay invalid in every case: in the pair,
+    and in the T2 copy the building lane reads."""
+    data = np.concatenate([_scene(rng)] * 2)[:bands]
+    a = _untagged(_write(tmp_path / "a.tif", data))
+    collar = data.copy()
+    collar[:, :, :40] = 0
+    shifted = (GT[0] + 0.2, 0.5, 0.0, GT[3] - 0.1, 0.0, -0.5)
+    b = _untagged(_write(tmp_path / "b.tif", collar, gt=shifted, nodata=0))
+    notes, valid, valid_too, copies = _t2_validity(a, b)
+    assert any("resampled" in n for n in notes)
+    np.testing.assert_array_equal(valid, valid_too)
+    assert not valid[:, :38].any() and valid[:, 42:].all()
+    for copy_bands, copy_valid in copies:
+        assert copy_bands == tuple(range(1, bands + 1))
+        np.testing.assert_array_equal(copy_valid, valid)
+
+
+def _t2_validity(a: str, b: str) -> tuple[list[str], np.ndarray, np.ndarray, list]:
+    """The pair's notes, T2's validity (read_valid, read_with_valid) and, for the aligned T2 VRT
+    and its decoded copy, their bands and validity. Only arrays leave this function: a GDAL
+    object held by a failing test's frame can crash the run when it is collected."""
+    from mssfc_qgis.core.newlybuilt import _aligned_t2, _decoded_t2
+    from mssfc_qgis.core.progress import NullProgress
+
+    pair = align_pair(a, b)
+    full = pair.grid.full
+    valid = pair.t2.read_valid(full)
+    _, valid_too = pair.t2.read_with_valid(full)
+    copies = []
+    with scratch_folder("mssfc_test_") as folder:
+        aligned = _aligned_t2(pair, folder)
+        for path in (aligned, _decoded_t2(aligned, folder, NullProgress())):
+            src = open_raster(path)
+            copies.append((src.bands, src.read_valid(full)))
+            del src
+    return pair.notes, valid, valid_too, copies
+
+
+def test_an_alpha_band_beside_four_bands_masks_them(tmp_path, rng):
+    """R, G, B, NIR + alpha (5 bands): GDAL's masks of bands 1-4 ignore the alpha; we do not."""
+    data = np.concatenate([_scene(rng), _scene(rng)[:1]])
+    alpha = np.full(data.shape[1:], 255, np.uint8)
+    alpha[:30] = 0
+    path = _untagged(_write(tmp_path / "rgbna.tif", np.concatenate([data, alpha[None]])))
+    ds = gdal.Open(path, gdal.GA_Update)
+    ds.GetRasterBand(5).SetColorInterpretation(gdal.GCI_AlphaBand)
+    ds = None
+    src = open_raster(path)
+    assert src.bands == (1, 2, 3, 4)
+    valid = src.read_valid(src.grid.full)
+    assert not valid[:30].any() and valid[30:].all()
+
+
 def test_partial_overlap_uses_common_area(tmp_path, rng):
     a = _write(tmp_path / "a.tif", _scene(rng))
     shifted = (GT[0] + 30.0, 0.5, 0.0, GT[3] - 10.0, 0.0, -0.5)  # 60 px right, 20 px down
