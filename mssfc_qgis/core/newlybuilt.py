@@ -293,9 +293,10 @@ def check_size(grid: Grid, cfg: NewlyBuiltConfig, pixel_size: float) -> None:
 
 @dataclass(frozen=True)
 class ChangeStats:
-    """Globally fitted statistics of the change-intensity stage."""
+    """Globally fitted statistics of the change-intensity stage. ``texture_ranges``: the
+    brightness range each date's GLCM quantizes (T1's, T2's)."""
 
-    texture_range: tuple[float, float]
+    texture_ranges: tuple[tuple[float, float], tuple[float, float]]
     spectral: isfa.IsfaModel
     textural: isfa.IsfaModel | fusion.DiffStats
     spectral_norm: fusion.PercentileStats
@@ -321,27 +322,24 @@ def fit_change(
     blocks = _sample_blocks(
         [t1, t2], grid, halo, size=CHANGE_SAMPLE_WINDOW, count=CHANGE_SAMPLE_COUNT
     )
-    bright = np.concatenate(
-        [
-            np.concatenate(
-                [_brightness(b.data[0], cfg)[b.valid], _brightness(b.data[1], cfg)[b.valid]]
-            )
-            for b in blocks
-        ]
-    )
-    if bright.size < 64:
+    bright = [
+        np.concatenate([_brightness(b.data[i], cfg)[b.valid] for b in blocks]) for i in (0, 1)
+    ]
+    if bright[0].size < 32:
         raise MssfcError(
             "Fewer than 64 valid pixels in T1 and T2: check nodata values and the overlap."
         )
-    trange = _range(bright, 1.0, 99.0)
+    # METHODS B.2 leaves the quantization open: one range for both dates, unless they are on
+    # different radiometric scales (fusion.texture_ranges)
+    tranges = fusion.texture_ranges(bright[0], bright[1])
     per_block = max(1000, cfg.max_samples // len(blocks))
     xs, ys, gxs, gys = [], [], [], []
     feats = []
     # the sample textures are most of the fitting time: run them in the stage's threads
-    jobs = [(b.data[i], b.valid) for b in blocks for i in (0, 1)]
+    jobs = [(b.data[i], b.valid, tranges[i]) for b in blocks for i in (0, 1)]
     with compute_pool(workers) as pool:
         textures = list(
-            pool.map(lambda job: _texture(_brightness(job[0], cfg), job[1], trange, cfg), jobs)
+            pool.map(lambda job: _texture(_brightness(job[0], cfg), job[1], job[2], cfg), jobs)
         )
     for n, b in enumerate(blocks):
         a1, a2 = _float(b.data[0]), _float(b.data[1])
@@ -363,7 +361,7 @@ def fit_change(
         t_spec.append(_core(isfa.isfa_change_intensity(spec, a1, a2, valid=b.valid), b)[core_valid])
         t_tex.append(_core(texture_change(tex, g1, g2, b.valid), b)[core_valid])
     return ChangeStats(
-        texture_range=trange,
+        texture_ranges=tranges,
         spectral=spec,
         textural=tex,
         spectral_norm=fusion.fit_percentiles(np.concatenate(t_spec)),
@@ -381,8 +379,8 @@ def change_window(
     spec = fusion.normalize(
         isfa.isfa_change_intensity(stats.spectral, a1, a2, valid=valid), stats.spectral_norm
     )
-    g1 = _texture(_brightness(block.data[0], cfg), valid, stats.texture_range, cfg)
-    g2 = _texture(_brightness(block.data[1], cfg), valid, stats.texture_range, cfg)
+    g1 = _texture(_brightness(block.data[0], cfg), valid, stats.texture_ranges[0], cfg)
+    g2 = _texture(_brightness(block.data[1], cfg), valid, stats.texture_ranges[1], cfg)
     tex = fusion.normalize(texture_change(stats.textural, g1, g2, valid), stats.texture_norm)
     ci = fusion.change_intensity(spec, tex, weight=cfg.ci_weight)
     if not components:
@@ -429,6 +427,14 @@ def change_intensity_stage(
         "eigenvalues settled (the last iteration's statistics are used)"
     )
     progress.info(f"Fitted on a sample: {spec_note}, {tex_note}.")
+    (lo1, hi1), (lo2, hi2) = stats.texture_ranges
+    if (lo1, hi1) != (lo2, hi2):
+        progress.warning(
+            f"T1 and T2 brightness are on different scales (98 % of T1 within {lo1:g} - "
+            f"{hi1:g}, of T2 within {lo2:g} - {hi2:g}: another bit depth or sensor?). Each "
+            "date's texture is quantized over its own range; the spectral change standardizes "
+            "each date anyway."
+        )
     outputs = [_float_out("ci", out_ci, "change intensity")]
     if out_components:
         nb = len(pair.t1.bands)

@@ -91,6 +91,38 @@ def fit_percentiles(sample: np.ndarray, *, low: float = 1.0, high: float = 99.0)
     return PercentileStats(low=float(lo), high=float(hi))
 
 
+#: Above this ratio between the dates' brightness spreads, the dates are taken to be on different
+#: radiometric scales (2 bits of depth: 8 against 10, 11 or 16 bits, another sensor); same-sensor
+#: pairs differ by 0.7 - 2.1 on the shared real data, where change and season move the spread.
+SCALE_MISMATCH = 4.0
+
+
+def texture_ranges(
+    b1: np.ndarray, b2: np.ndarray, *, low: float = 1.0, high: float = 99.0
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Brightness ranges that the GLCM of T1 and of T2 quantize, from samples of each date.
+
+    Normally one range for both dates, the ``low``-``high`` percentiles of the two samples
+    together, so a change of contrast between the dates is texture change. When the dates'
+    spreads (``high`` minus ``low`` percentile) differ by more than :data:`SCALE_MISMATCH`, the
+    dates are on different radiometric scales and one shared range would quantize one of them
+    into a few grey levels: each date then gets its own range, which puts T1 on T2's scale.
+
+    Returns
+    -------
+    ((low_t1, high_t1), (low_t2, high_t2))
+    """
+    r1, r2 = fit_percentiles(b1, low=low, high=high), fit_percentiles(b2, low=low, high=high)
+    s1, s2 = r1.high - r1.low, r2.high - r2.low
+    if s1 > 0 and s2 > 0 and max(s1 / s2, s2 / s1) > SCALE_MISMATCH:
+        return (r1.low, r1.high), (r2.low, r2.high)
+    both = fit_percentiles(
+        np.concatenate([np.ravel(b1), np.ravel(b2)]).astype(np.float64), low=low, high=high
+    )
+    joint = (both.low, both.high if both.high > both.low else both.low + 1.0)
+    return joint, joint
+
+
 def normalize(x: np.ndarray, stats: PercentileStats) -> np.ndarray:
     """Apply the stretch: float32 in [0, 1]; a degenerate range maps to 0 below/at low, else 1."""
     x = np.asarray(x, dtype=np.float32)

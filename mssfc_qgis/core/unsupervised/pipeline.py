@@ -295,12 +295,14 @@ def newlybuilt_untiled(
             valid=ok,
         )
 
-    def texture_of(b: np.ndarray) -> np.ndarray:
+    tex_ranges = fusion.texture_ranges(b1[ok], b2[ok])
+
+    def texture_of(b: np.ndarray, date: int) -> np.ndarray:
         return texture.glcm_features(
             b,
             window=cfg.texture_window,
             levels=cfg.texture_levels,
-            value_range=robust_range,
+            value_range=tex_ranges[date],
             valid=ok,
         )
 
@@ -325,7 +327,7 @@ def newlybuilt_untiled(
         t_spec = _isfa_map(t1, t2, ok, cfg, max_iter=cfg.isfa_max_iter)
         spec_n = fusion.normalize(t_spec, _fit_norm(t_spec, ok))
     if cfg.method in ("proposed", "spetexmbi"):
-        g1, g2 = texture_of(b1), texture_of(b2)
+        g1, g2 = texture_of(b1, 0), texture_of(b2, 1)
 
     if cfg.method == "proposed":
         gx, gy = isfa.sample_pixel_pairs(g1, g2, ok, max_samples=cfg.max_samples, seed=cfg.seed)

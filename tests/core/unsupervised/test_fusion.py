@@ -5,6 +5,7 @@ import pytest
 
 from mssfc_qgis.core.errors import MssfcError
 from mssfc_qgis.core.unsupervised.fusion import (
+    SCALE_MISMATCH,
     DiffStats,
     PercentileStats,
     building_index,
@@ -19,6 +20,7 @@ from mssfc_qgis.core.unsupervised.fusion import (
     otsu_threshold,
     sfambi_score,
     spetexmbi_mask,
+    texture_ranges,
 )
 
 
@@ -97,3 +99,21 @@ def test_difference_magnitude_is_the_standardized_norm_and_ignores_nan_terms():
     got = difference_magnitude(t1, t2, stats)
     assert got.dtype == np.float32 and np.isfinite(got).all()
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_texture_ranges_shared_unless_the_dates_differ_in_scale():
+    rng = np.random.default_rng(2)
+    b1 = rng.normal(120, 30, 20000).clip(0, 255)
+    b2 = rng.normal(135, 45, 20000).clip(0, 255)  # brighter, more contrast: a change to keep
+    r1, r2 = texture_ranges(b1, b2)
+    joint = tuple(np.percentile(np.concatenate([b1, b2]), [1, 99]))
+    assert r1 == r2 == pytest.approx(joint)
+    # 8 bits against 11 bits (x 8): each date its own range, T2's on its own scale
+    r1, r2 = texture_ranges(b1, 8 * b2)
+    assert r1 == pytest.approx(tuple(np.percentile(b1, [1, 99])))
+    assert r2 == pytest.approx(tuple(np.percentile(8 * b2, [1, 99])))
+    # the switch is the ratio of the spreads
+    spread = np.percentile(b2, 99) - np.percentile(b2, 1)
+    just_below = b2 * (SCALE_MISMATCH * 0.95) * (np.ptp(np.percentile(b1, [1, 99])) / spread)
+    a, b = texture_ranges(b1, just_below)
+    assert a == b
