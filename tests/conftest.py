@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from osgeo import osr
+
+# The tests read ../shared/data, which is not ours: GDAL (and QGIS, loading a layer) would write
+# statistics beside those files as .aux.xml. Set before GDAL reads it; qgis_process inherits it.
+os.environ.setdefault("GDAL_PAM_ENABLED", "NO")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
