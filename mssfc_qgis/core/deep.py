@@ -35,6 +35,7 @@ from .raster import (
     align_pair,
     fit_scaling,
     open_raster,
+    rgb_note,
     warp_to,
 )
 
@@ -320,6 +321,9 @@ def open_single(
         notes.append(f"{path} has no georeferencing: outputs are in pixel units (no CRS).")
     if len(set(src.bands)) == 1:
         notes.append(f"{path} has a single band: it is repeated as red, green and blue.")
+    note = rgb_note(src)
+    if note:
+        notes.append(note)
     return [src], src.grid, notes
 
 
@@ -335,4 +339,9 @@ def open_pair(
     pair: AlignedPair = align_pair(
         path_t1, path_t2, bands_t1=bands_t1, bands_t2=bands_t2, needed=len(model.metadata.bands)
     )
-    return [pair.t1, pair.t2], pair.grid, pair.notes
+    notes = list(pair.notes)
+    for src in (pair.t1, pair.t2):
+        note = rgb_note(src)
+        if note:
+            notes.append(note)
+    return [pair.t1, pair.t2], pair.grid, notes

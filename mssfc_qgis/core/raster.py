@@ -312,6 +312,47 @@ def alpha_bands(ds: gdal.Dataset) -> set[int]:
     }
 
 
+_RGB = (gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand)
+
+
+def rgb_bands(ds: gdal.Dataset) -> tuple[int, int, int] | None:
+    """The 1-based bands tagged red, green and blue, in that order, or None unless the raster
+    tags each of the three exactly once."""
+    found = []
+    for interp in _RGB:
+        hits = [
+            b
+            for b in range(1, ds.RasterCount + 1)
+            if ds.GetRasterBand(b).GetColorInterpretation() == interp
+        ]
+        if len(hits) != 1:
+            return None
+        found.append(hits[0])
+    return found[0], found[1], found[2]
+
+
+def rgb_note(source: RasterSource) -> str | None:
+    """A log line naming the bands read as red, green, blue when the choice was not obvious: a
+    raster with more image bands, or its tagged bands in another order. The tags are read from
+    the file (a warped copy may not carry them)."""
+    ds = open_dataset(source.path)
+    image_bands = [b for b in range(1, ds.RasterCount + 1) if b not in alpha_bands(ds)]
+    if len(source.bands) != 3 or (len(image_bands) == 3 and source.bands == (1, 2, 3)):
+        return None
+    listed = ", ".join(str(b) for b in source.bands)
+    how = (
+        "by their colour tags"
+        if rgb_bands(ds) == source.bands
+        else "as chosen"
+        if source.bands != tuple(image_bands[:3])
+        else "the first three; the raster does not tag its colours"
+    )
+    return (
+        f"{source.path}: bands {listed} are read as red, green, blue ({how}); set the bands if "
+        "that is not so."
+    )
+
+
 def choose_bands(
     ds: gdal.Dataset, requested: Sequence[int] | None, *, needed: int | None, path: str
 ) -> tuple[int, ...]:
@@ -327,8 +368,10 @@ def choose_bands(
     Returns
     -------
     tuple of int
-        Default: the first ``needed`` non-alpha bands; a 1-band (panchromatic) raster gives its
-        band repeated ``needed`` times.
+        Default: with ``needed`` 3 (red, green, blue), the bands tagged red, green and blue in
+        that order when the raster tags all three (B, G, R, NIR products among them); else the
+        first ``needed`` non-alpha bands; a 1-band (panchromatic) raster gives its band repeated
+        ``needed`` times.
     """
     count = ds.RasterCount
     if requested:
@@ -347,6 +390,9 @@ def choose_bands(
     image_bands = [b for b in range(1, count + 1) if b not in alpha_bands(ds)]
     if needed is None:
         return tuple(image_bands)
+    tagged = rgb_bands(ds)
+    if needed == 3 and tagged is not None:
+        return tagged
     if len(image_bands) >= needed:
         return tuple(image_bands[:needed])
     if len(image_bands) == 1:

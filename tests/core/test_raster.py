@@ -180,6 +180,41 @@ def test_band_choice(tmp_path, rng):
         open_raster(two, needed=3)
 
 
+def _tagged(path: str, interps: list[int]) -> str:
+    ds = gdal.Open(path, gdal.GA_Update)
+    for b, interp in enumerate(interps, start=1):
+        ds.GetRasterBand(b).SetColorInterpretation(interp)
+    ds = None
+    return path
+
+
+def test_rgb_models_read_the_bands_tagged_red_green_blue(tmp_path, rng):
+    """A B, G, R, NIR product (SPOT 6/7, Pleiades, GF-2 order) tagged as such gives the RGB
+    network red, green, blue, not blue, green, red; an untagged one gives bands 1-3 and the log
+    says so; an RGB image needs no note; chosen bands win."""
+    from mssfc_qgis.core.raster import rgb_note
+
+    four = np.concatenate([_scene(rng), _scene(rng)[:1]])
+    bgrn = _tagged(
+        _write(tmp_path / "bgrn.tif", four),
+        [gdal.GCI_BlueBand, gdal.GCI_GreenBand, gdal.GCI_RedBand, gdal.GCI_Undefined],
+    )
+    src = open_raster(bgrn, needed=3)
+    assert src.bands == (3, 2, 1)
+    assert "3, 2, 1 are read as red, green, blue (by their colour tags)" in rgb_note(src)
+    assert open_raster(bgrn, bands=[1, 2, 3], needed=3).bands == (1, 2, 3)
+    assert open_raster(bgrn).bands == (1, 2, 3, 4)  # the unsupervised tools read every band
+    plain = _tagged(
+        _write(tmp_path / "plain.tif", four), [gdal.GCI_GrayIndex] + [gdal.GCI_Undefined] * 3
+    )
+    src = open_raster(plain, needed=3)
+    assert src.bands == (1, 2, 3)
+    assert "does not tag its colours" in rgb_note(src)
+    rgb = _write(tmp_path / "rgb.tif", _scene(rng))
+    assert open_raster(rgb, needed=3).bands == (1, 2, 3)
+    assert rgb_note(open_raster(rgb, needed=3)) is None
+
+
 def test_scaling_uint16_percentile(tmp_path, rng):
     data = (rng.random((1, 64, 64)) * 2047).astype(np.uint16)
     src = open_raster(_write(tmp_path / "u16.tif", data))
