@@ -28,8 +28,8 @@ class BuildingExtractionAlgorithm(DeepAlgorithm):
         "INPUT's grid, common area only) and the output is the buildings of INPUT_T2 as the "
         "network sees them beside INPUT.\n\nOutputs: OUTPUT_MASK (uint8, 1 = building, nodata "
         "255), OUTPUT_PROBABILITY (float32 0-1, nodata -1), optional OUTPUT_POLYGONS (GeoPackage, "
-        "one polygon per building with its area in map units squared and mean probability; "
-        "SIMPLIFY tolerance in map units)." + DEEP_HELP
+        "one polygon per building with its area in square metres (square pixels without a CRS) "
+        "and mean probability; SIMPLIFY tolerance in map units)." + DEEP_HELP
     )
 
     INPUT = "INPUT"

@@ -27,8 +27,9 @@ class ChangeDetectionAlgorithm(DeepAlgorithm):
         "processed.\n\nOutputs: OUTPUT_CHANGE (uint8, 1 = change, nodata 255), "
         "OUTPUT_PROBABILITY (change probability, float32 0-1, nodata -1), optional "
         "OUTPUT_BUILDINGS_T1 and OUTPUT_BUILDINGS_T2 (building masks), and optional "
-        "OUTPUT_POLYGONS: one polygon per change region with its area (map units squared), mean "
-        "change probability, mean building probability at each date, and change_type: 'new "
+        "OUTPUT_POLYGONS: one polygon per change region with its area (square metres; square "
+        "pixels without a CRS), mean change probability, mean building probability at each "
+        "date, and change_type: 'new "
         "building' (building at T2 only), 'demolished building' (T1 only) or 'modified' (both "
         "or neither)." + DEEP_HELP
     )

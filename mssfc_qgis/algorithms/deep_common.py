@@ -225,14 +225,22 @@ class DeepAlgorithm(MssfcAlgorithm):
         progress: FeedbackProgress,
         **kwargs: Any,
     ) -> str | None:
-        """Vectorize ``mask`` into ``out`` with ``mean_<name>`` of each value raster."""
+        """Vectorize ``mask`` into ``out`` with ``mean_<name>`` of each value raster; areas (and
+        a ``min_area`` among ``kwargs``) in square metres, or square pixels without a CRS."""
         if not out:
             return None
+        from ..core.newlybuilt import ground_area_scale
         from ..core.vector import polygons_from_mask
 
         simplify = self.parameterAsDouble(parameters, self.SIMPLIFY, context)
         path, count = polygons_from_mask(
-            mask, out, values=values, simplify=simplify, progress=progress, **kwargs
+            mask,
+            out,
+            values=values,
+            simplify=simplify,
+            area_scale=ground_area_scale(mask),
+            progress=progress,
+            **kwargs,
         )
         progress.info(f"{count} polygons written to {path}")
         return path

@@ -28,8 +28,8 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
         "OUTPUT_LIKELIHOOD (float32 0-1): a fuzzy AND of the three conditions, min(change - t_c, "
         "building_T2 - t_b2, t_b1 - building_T1) + 0.5, so it is >= 0.5 exactly where the mask is "
         "1. OUTPUT_MASK (uint8, nodata 255). OUTPUT_POLYGONS (GeoPackage): one polygon per new "
-        "building with area (map units squared), gi (long / short side of its minimum-area "
-        "rectangle), mean_likelihood, mean_ci (here: mean change probability) and mean_bi (here: "
+        "building with area (square metres; square pixels without a CRS), gi (long / short side "
+        "of its minimum-area rectangle), mean_likelihood, mean_ci (here: mean change probability) and mean_bi (here: "
         "mean building probability at T2). MIN_AREA drops smaller polygons." + DEEP_HELP
     )
 
@@ -45,7 +45,7 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.MIN_AREA,
-                self.tr("Minimum building area (map units squared)"),
+                self.tr("Minimum building area (square metres; pixels without a CRS)"),
                 QgsProcessingParameterNumber.Double,
                 0.0,
                 False,

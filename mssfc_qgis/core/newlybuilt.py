@@ -141,6 +141,15 @@ def square_metres_per_map_unit(grid: Grid, pixel_size_m: float) -> float:
     return pixel_size_m**2 / abs(gt[1] * gt[5] - gt[2] * gt[4])
 
 
+def ground_area_scale(raster_path: str) -> float:
+    """Square metres per square map unit of a raster with a CRS (1 in metres; degrees and feet
+    converted), or 1 (square pixels) for one without: the deep tools' polygon areas."""
+    grid = open_raster(raster_path, bands=[1]).grid
+    if not grid.georeferenced or not grid.crs_wkt:
+        return 1.0
+    return square_metres_per_map_unit(grid, pixel_size_metres(grid))
+
+
 def _float(data: np.ndarray) -> np.ndarray:
     return np.asarray(data, dtype=np.float32)
 

@@ -104,3 +104,19 @@ def test_min_area_without_georeferencing_follows_the_pixel_size(tmp_path):
     assert count == 1 and _areas(tmp_path / "a.gpkg") == [36.0]
     _, count = objects_stage(str(tmp_path / "m.tif"), str(tmp_path / "b.gpkg"), pixel_size=2.0)
     assert count == 2 and _areas(tmp_path / "b.gpkg") == [64.0, 576.0]
+
+
+def test_deep_tools_area_scale(tmp_path):
+    """The deep tools' polygon areas: square metres with a CRS (degrees converted), square
+    pixels without one (they take no pixel size)."""
+    from mssfc_qgis.core.newlybuilt import ground_area_scale
+
+    utm = Grid(40, 40, (500000.0, 0.5, 0.0, 5200000.0, 0.0, -0.5), _srs(32633).ExportToWkt())
+    deg = Grid(40, 40, (15.0, 1.3e-5, 0.0, 47.0, 0.0, -9e-6), _srs(4326).ExportToWkt())
+    for name, grid in (("utm", utm), ("deg", deg), ("none", Grid(40, 40))):
+        _mask_with_two_squares(tmp_path / f"{name}.tif", grid)
+    assert ground_area_scale(str(tmp_path / "utm.tif")) == 1.0
+    assert ground_area_scale(str(tmp_path / "none.tif")) == 1.0
+    ew, ns = _ground_sides(deg, 32633)
+    scale = ground_area_scale(str(tmp_path / "deg.tif"))
+    assert scale * 1.3e-5 * 9e-6 == pytest.approx(ew * ns, rel=3e-3)
