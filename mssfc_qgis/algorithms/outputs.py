@@ -31,7 +31,14 @@ from qgis.core import (
 )
 
 from ..core.errors import MssfcError
-from ..core.formats import Exported, driver_for, export_raster, export_vector, is_native
+from ..core.formats import (
+    Exported,
+    driver_for,
+    export_raster,
+    export_vector,
+    extension,
+    is_native,
+)
 from ..core.progress import Progress
 from ..core.raster import check_writable, scratch_folder
 
@@ -66,6 +73,10 @@ class OutputFormats:
                 f"{name}: this tool writes files, not database tables ({path}). Save the output "
                 "as a GeoPackage (.gpkg) or another file, then load it into the database."
             )
+        if not extension(path):  # as QGIS's own tools do: the default format's extension
+            named = f"{path}.{'tif' if kind == 'raster' else 'gpkg'}"
+            _move_load_details(context, path, named)
+            return named
         if is_native(path, kind):
             return path
         driver_for(path, kind)  # an unknown or virtual format fails now, not after the run

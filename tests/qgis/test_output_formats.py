@@ -133,3 +133,11 @@ def test_an_output_may_not_overwrite_an_input_or_another_output(provider, scene,
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".aux.xml")) == [
         "mask.tif"
     ]
+
+
+def test_a_destination_without_extension_gets_the_default_one(provider, scene, tmp_path):
+    res = _gi_filter(scene, str(tmp_path / "polys"), str(tmp_path / "mask"))
+    assert res["OUTPUT_POLYGONS"] == str(tmp_path / "polys.gpkg")
+    assert res["OUTPUT_MASK"] == str(tmp_path / "mask.tif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.tif", "polys.gpkg"]
+    assert len(_areas(res["OUTPUT_POLYGONS"])) == res["COUNT"] > 0
