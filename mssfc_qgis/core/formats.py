@@ -147,26 +147,17 @@ def export_raster(
     of ``path``'s extension, :func:`driver_for`), keeping grid, CRS, nodata and band names where
     the format has them. Nothing is left at ``path`` when it fails or is canceled.
     """
-    name = driver or driver_for(path, "raster")
-    drv = gdal.GetDriverByName(name)
-    callback, canceled = _callback(is_canceled)
-    done = Exported()
-    try:
-        with _staged(path, done) as target:
-            src = gdal.Open(source)
-            out = drv.CreateCopy(str(target), src, strict=0, callback=callback)
-            if out is None:
-                raise RuntimeError(gdal.GetLastErrorMsg() or "no dataset was written")
-            out.FlushCache()
-            out = None
-            src = None  # noqa: F841 (closed before its files move)
-    except (RuntimeError, OSError) as exc:
-        if canceled[0]:
-            raise Canceled("Canceled by the user.") from None
-        raise MssfcError(
-            f"Cannot write {path} as {name}: {exc}. Save it as GeoTIFF (.tif) instead."
-        ) from exc
-    return done
+
+    def write(target: str, name: str, callback: Callable[..., int]) -> list[str]:
+        src = gdal.Open(source)
+        out = gdal.GetDriverByName(name).CreateCopy(target, src, strict=0, callback=callback)
+        if out is None:
+            raise RuntimeError(gdal.GetLastErrorMsg() or "no dataset was written")
+        out.FlushCache()
+        out = None  # closed before its files move
+        return []
+
+    return _export(path, "raster", driver, is_canceled, write)
 
 
 def export_vector(
@@ -181,28 +172,45 @@ def export_vector(
     fails or is canceled. The notes name each field the format renamed (a Shapefile keeps 10
     characters of a name).
     """
-    name = driver or driver_for(path, "vector")
+
+    def write(target: str, name: str, callback: Callable[..., int]) -> list[str]:
+        # quiet: GDAL would print each laundered field name; the notes say it in words
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+        try:
+            out = gdal.VectorTranslate(target, source, format=name, callback=callback)
+        finally:
+            gdal.PopErrorHandler()
+        if out is None:
+            raise RuntimeError(gdal.GetLastErrorMsg() or "no dataset was written")
+        out = None  # closed before its fields are read and its files move
+        renamed = _renamed_fields(source, target)
+        return [f"{name} renamed the field {a} to {b}." for a, b in renamed]
+
+    return _export(path, "vector", driver, is_canceled, write)
+
+
+def _export(
+    path: str,
+    kind: str,
+    driver: str | None,
+    is_canceled: Callable[[], bool] | None,
+    write: Callable[[str, str, Callable[..., int]], list[str]],
+) -> Exported:
+    """Run ``write(target, driver name, GDAL progress callback) -> notes`` into a staging folder
+    beside ``path`` and move its files in; turn failures and cancels into the core's errors."""
+    name = driver or driver_for(path, kind)
     callback, canceled = _callback(is_canceled)
     done = Exported()
     try:
         with _staged(path, done) as target:
-            # quiet: GDAL would print each laundered field name; the notes say it in words
-            gdal.PushErrorHandler("CPLQuietErrorHandler")
-            try:
-                out = gdal.VectorTranslate(str(target), source, format=name, callback=callback)
-            finally:
-                gdal.PopErrorHandler()
-            if out is None:
-                raise RuntimeError(gdal.GetLastErrorMsg() or "no dataset was written")
-            out = None
-            renamed = _renamed_fields(source, str(target))
+            done.notes.extend(write(str(target), name, callback))
     except (RuntimeError, OSError) as exc:
         if canceled[0]:
             raise Canceled("Canceled by the user.") from None
+        native = "GeoTIFF (.tif)" if kind == "raster" else "GeoPackage (.gpkg)"
         raise MssfcError(
-            f"Cannot write {path} as {name}: {exc}. Save it as GeoPackage (.gpkg) instead."
+            f"Cannot write {path} as {name}: {exc}. Save it as {native} instead."
         ) from exc
-    done.notes.extend(f"{name} renamed the field {a} to {b}." for a, b in renamed)
     return done
 
 
