@@ -53,7 +53,7 @@ def build() -> object:
         ),
         QgsProcessingParameterNumber("gi", "Maximum GI", QgsProcessingParameterNumber.Double, 4.0),
         QgsProcessingParameterNumber(
-            "minarea", "Minimum area (map units squared)", QgsProcessingParameterNumber.Double, 20.0
+            "minarea", "Minimum area (square metres)", QgsProcessingParameterNumber.Double, 20.0
         ),
     ]
     for i, p in enumerate(params):
@@ -88,13 +88,19 @@ def build() -> object:
         80,
         {"INPUT_T1": p("t1"), "INPUT_T2": p("t2")},
     )
-    child("MBI", "mssfc:morphologicalbuildingindex", 420, 200, {"INPUT": p("t2")})
+    child(
+        "MBI",
+        "mssfc:morphologicalbuildingindex",
+        420,
+        200,
+        {"INPUT": p("t2"), "REFERENCE": p("t1")},
+    )
     child(
         "BLI",
         "mssfc:buildinglineindex",
         420,
         320,
-        {"INPUT": p("t2"), "ANGLE_TOLERANCE": p("angle")},
+        {"INPUT": p("t2"), "REFERENCE": p("t1"), "ANGLE_TOLERANCE": p("angle")},
     )
     child(
         "building intensity",

@@ -12,7 +12,15 @@ from qgis.core import (
 )
 
 from .base import FeedbackProgress, MssfcAlgorithm, compute_workers
-from .unsupervised_common import SOURCE_NOTE, add_params, add_pixel_size, config_from, pixel_size
+from .unsupervised_common import (
+    REFERENCE,
+    SOURCE_NOTE,
+    add_params,
+    add_pixel_size,
+    add_reference,
+    config_from,
+    pixel_size,
+)
 
 
 class BliAlgorithm(MssfcAlgorithm):
@@ -32,7 +40,10 @@ class BliAlgorithm(MssfcAlgorithm):
         "line), are drawn and smoothed by a 1 m Gaussian (ours); the density is scaled to [0, 1] "
         "by its 99th percentile over a sample of the image. An image with no such lines gives "
         "BLI = 0 (not NaN) and a log message. Outputs: OUTPUT (BLI, float32 0-1), optional "
-        "OUTPUT_SEGMENTS (the kept segments as lines)." + SOURCE_NOTE
+        "OUTPUT_SEGMENTS (the kept segments as lines). REFERENCE (optional, the pair's T1): the "
+        "image is first resampled onto its grid, common area only, as mssfc:newlybuilt does, so "
+        "a Modeler chain gives its result exactly (the model in resources/models does so)."
+        + SOURCE_NOTE
     )
 
     INPUT = "INPUT"
@@ -44,6 +55,7 @@ class BliAlgorithm(MssfcAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Image (T2)")))
         self.add_bands(self.BANDS, self.INPUT, "Visible bands (default: automatic)")
         add_params(self, ("ANGLE_TOLERANCE", "LINE_DISTANCE", "MBI_MAX_LENGTH"))
+        add_reference(self)
         add_pixel_size(self)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("BLI")))
         self.addParameter(
@@ -69,6 +81,7 @@ class BliAlgorithm(MssfcAlgorithm):
             bands=self.bands(parameters.get(self.BANDS)),
             cfg=config_from(self, parameters, context),
             pixel_size=pixel_size(self, parameters, context),
+            reference_path=self.optional_raster_source(parameters, REFERENCE, context),
             workers=compute_workers(),
             progress=progress,
         )

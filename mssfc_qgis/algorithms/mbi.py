@@ -11,7 +11,15 @@ from qgis.core import (
 )
 
 from .base import FeedbackProgress, MssfcAlgorithm, compute_workers
-from .unsupervised_common import SOURCE_NOTE, add_params, add_pixel_size, config_from, pixel_size
+from .unsupervised_common import (
+    REFERENCE,
+    SOURCE_NOTE,
+    add_params,
+    add_pixel_size,
+    add_reference,
+    config_from,
+    pixel_size,
+)
 
 
 class MbiAlgorithm(MssfcAlgorithm):
@@ -35,7 +43,9 @@ class MbiAlgorithm(MssfcAlgorithm):
         "MBI_MAX_LENGTH (ours): MBI becomes a local operator, so tiles are exact and fast; it "
         "raises the background a little compared with reconstruction to convergence. "
         "MBI_MAX_LENGTH must exceed the widest building (default 50 m). Output: raw MBI (float32, "
-        "units of brightness)." + SOURCE_NOTE
+        "units of brightness). REFERENCE (optional, the pair's T1): the image is first resampled "
+        "onto its grid, common area only, as mssfc:newlybuilt does, so a Modeler chain gives its "
+        "result exactly (the model in resources/models does so)." + SOURCE_NOTE
     )
 
     INPUT = "INPUT"
@@ -46,6 +56,7 @@ class MbiAlgorithm(MssfcAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Image (T2)")))
         self.add_bands(self.BANDS, self.INPUT, "Visible bands (default: automatic)")
         add_params(self, ("MBI_MIN_LENGTH", "MBI_MAX_LENGTH", "MBI_STEP"))
+        add_reference(self)
         add_pixel_size(self)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("MBI")))
 
@@ -61,6 +72,7 @@ class MbiAlgorithm(MssfcAlgorithm):
             bands=self.bands(parameters.get(self.BANDS)),
             cfg=config_from(self, parameters, context),
             pixel_size=pixel_size(self, parameters, context),
+            reference_path=self.optional_raster_source(parameters, REFERENCE, context),
             workers=compute_workers(),
             progress=progress,
         )

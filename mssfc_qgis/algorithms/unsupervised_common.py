@@ -11,6 +11,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
 )
 
 from .base import MssfcAlgorithm
@@ -263,6 +264,20 @@ def add_params(alg: MssfcAlgorithm, names: tuple[str, ...]) -> None:
     """Add the named shared parameters to ``alg``."""
     for name in names:
         alg.addParameter(PARAMS[name].create(alg.tr))
+
+
+REFERENCE = "REFERENCE"
+
+
+def add_reference(alg: MssfcAlgorithm) -> None:
+    """Optional REFERENCE raster: compute on the image put on its grid (the pair's T1)."""
+    alg.addParameter(
+        QgsProcessingParameterRasterLayer(
+            REFERENCE,
+            alg.tr("Put the image on this raster's grid first (T1 of the pair; optional)"),
+            optional=True,
+        )
+    )
 
 
 def add_pixel_size(alg: MssfcAlgorithm) -> None:

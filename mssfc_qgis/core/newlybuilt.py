@@ -24,7 +24,7 @@ import math
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -506,6 +506,29 @@ def decimated_brightness(source: RasterSource, cfg: NewlyBuiltConfig) -> np.ndar
     return b
 
 
+@contextlib.contextmanager
+def on_reference_grid(
+    image_path: str,
+    reference_path: str,
+    bands: Sequence[int] | None,
+    cfg: NewlyBuiltConfig,
+    progress: Progress,
+) -> Iterator[tuple[str, NewlyBuiltConfig]]:
+    """The image (its ``bands``) on ``reference_path``'s grid, common area only, decoded into a
+    scratch GeoTIFF exactly as :func:`newlybuilt` prepares T2 for MBI and BLI, and ``cfg`` with
+    the visible bands chosen on the image itself (the copy carries no colour tags)."""
+    if cfg.visible_bands is None:  # bands named here are the visible ones
+        cfg = with_visible_bands(cfg, image_path, bands, bands, progress)
+    chosen = open_raster(image_path, bands=bands).bands
+    pair = align_pair(reference_path, image_path, bands_t1=[1] * len(chosen), bands_t2=chosen)
+    for note in pair.notes:
+        progress.info(note)
+    with scratch_folder("mssfc_ongrid_") as tmp:
+        aligned = _decoded_t2(_aligned_t2(pair, tmp), tmp, progress)
+        yield aligned, cfg
+        del pair  # the VRTs go before their folder
+
+
 def mbi_stage(
     image_path: str,
     out_mbi: str,
@@ -517,6 +540,7 @@ def mbi_stage(
     workers: int = 2,
     progress: Progress | None = None,
     brightness_sample: np.ndarray | None = None,
+    reference_path: str | None = None,
 ) -> dict[str, str]:
     """Stage 2: Morphological Building Index (METHODS B.4), raw values. (Larger tiles would read
     a smaller share of halo but run slower: the reconstruction leaves the CPU cache.)
@@ -524,9 +548,22 @@ def mbi_stage(
     ``brightness_sample``: :func:`decimated_brightness` of the image when the caller has it
     (the end-to-end run shares one read between MBI and BLI); read here when None. Brightness
     is the maximum of ``bands`` when given (they are the visible ones), else of the bands
-    ``cfg.visible_bands`` or :func:`visible_band_positions` picks.
+    ``cfg.visible_bands`` or :func:`visible_band_positions` picks. ``reference_path``: compute
+    on the image put on that raster's grid (T1's), common area only, as :func:`newlybuilt`
+    does.
     """
     progress = progress or NullProgress()
+    if reference_path:
+        with on_reference_grid(image_path, reference_path, bands, cfg, progress) as (path, cfg):
+            return mbi_stage(
+                path,
+                out_mbi,
+                cfg=cfg,
+                pixel_size=pixel_size,
+                tile=tile,
+                workers=workers,
+                progress=progress,
+            )
     src = open_raster(image_path, bands=bands)
     grid = src.grid
     gsd = pixel_size_metres(grid, override=pixel_size, progress=progress)
@@ -875,12 +912,26 @@ def bli_stage(
     workers: int = 2,
     progress: Progress | None = None,
     brightness_sample: np.ndarray | None = None,
+    reference_path: str | None = None,
 ) -> dict[str, str]:
     """Stage 3: Building Line Index (METHODS B.5), normalized to [0, 1] with a scale fitted on a
     sample (:func:`fit_bli`, then :func:`draw_bli`); optionally the perpendicular segments as a
-    line GeoPackage. ``brightness_sample`` and the visible bands as in :func:`mbi_stage`.
+    line GeoPackage. ``brightness_sample``, the visible bands and ``reference_path`` as in
+    :func:`mbi_stage`.
     """
     progress = progress or NullProgress()
+    if reference_path:
+        with on_reference_grid(image_path, reference_path, bands, cfg, progress) as (path, cfg):
+            return bli_stage(
+                path,
+                out_bli,
+                out_segments=out_segments,
+                cfg=cfg,
+                pixel_size=pixel_size,
+                tile=tile,
+                workers=workers,
+                progress=progress,
+            )
     src = open_raster(image_path, bands=bands)
     gsd = pixel_size_metres(src.grid, override=pixel_size, progress=progress)
     if cfg.visible_bands is None:  # bands named here are the visible ones

@@ -25,6 +25,25 @@ def nir_scene(tmp_path_factory):
     return {k: str(v) for k, v in write_scene(scene, folder).items()}
 
 
+@pytest.fixture(scope="module")
+def shifted_scene(tmp_path_factory):
+    """T2 a third of a pixel off T1's grid (as real dates are), with one row fewer: T2 is
+    resampled onto T1's grid, by the end-to-end tool and, through REFERENCE, by the chain."""
+    from osgeo import gdal
+
+    folder = tmp_path_factory.mktemp("sscene")
+    paths = {k: str(v) for k, v in write_scene(make_scene(seed=11, size=256), folder).items()}
+    src = gdal.Open(paths["t2"])
+    gt = list(src.GetGeoTransform())
+    gt[0] += gt[1] / 3
+    gt[3] += gt[5] / 3
+    shifted = gdal.Translate(str(folder / "t2_shifted.tif"), src, srcWin=[0, 0, 256, 255])
+    shifted.SetGeoTransform(gt)
+    shifted = None
+    src = None
+    return dict(paths, t2=str(folder / "t2_shifted.tif"))
+
+
 def _features(path):
     ds = ogr.Open(path)
     layer = ds.GetLayer(0)
@@ -39,7 +58,7 @@ def _features(path):
     return rows
 
 
-@pytest.mark.parametrize("which", ["scene", "nir_scene"])
+@pytest.mark.parametrize("which", ["scene", "nir_scene", "shifted_scene"])
 def test_modeler_chain_equals_end_to_end(provider, which, request, tmp_path):
     import processing
     from qgis.core import QgsProcessingModelAlgorithm
