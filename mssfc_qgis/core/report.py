@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import gc
 import html
 import io
 import math
@@ -164,6 +165,7 @@ def _png_base64(fig: Figure) -> str:
     _matplotlib()["FigureCanvasAgg"](fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
+    fig.clear()
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -397,4 +399,8 @@ def write_html_report(
     parts.append("</body></html>\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(parts), encoding="utf-8")
+    # The figures and their artists refer to each other: free them now, while everything
+    # they touch is alive. Left to the interpreter's last collection, after a standalone
+    # script's QgsApplication.exitQgis(), they crashed it (make demo ended with a segfault).
+    gc.collect()
     return path

@@ -109,3 +109,22 @@ def test_write_csv_round_trip(tmp_path):
     assert read[0]["extra"] == "" and read[1]["extra"] == "1"
     assert float(read[0]["f1"]) == pytest.approx(2 / 7)
     assert read[1]["recall"] == "nan"
+
+
+def test_html_report_leaves_no_garbage_for_the_last_collection(tmp_path, example):
+    """The figures' reference cycles are freed as the report is written: left to the
+    interpreter's last collection, after a standalone script's QgsApplication.exitQgis(), they
+    crashed it (make demo ended with a segmentation fault)."""
+    import gc
+
+    pred, ref, curve, best = example
+
+    def write(name: str) -> None:
+        write_html_report(
+            tmp_path / name, title="t", confusion=confusion(pred, ref), curve=curve, best=best
+        )
+
+    write("first.html")  # matplotlib's first import leaves some garbage of its own
+    gc.collect()
+    write("second.html")
+    assert gc.collect() == 0
