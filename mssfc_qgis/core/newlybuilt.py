@@ -1116,6 +1116,23 @@ def likelihood_stage(
 # 6. Objects
 
 
+def check_mask(path: str) -> None:
+    """Raise a clear error unless ``path`` looks like a mask: besides 0 and its nodata, one value
+    (1, or 255 as many masks have it), judged on a decimated read of band 1. A likelihood or an
+    image given by mistake would otherwise become polygons of everything that is not 0."""
+    data, valid = decimated_read(open_raster(path, bands=[1]), max_pixels=1_000_000)
+    values = np.unique(data[0][valid])
+    values = values[values != 0]
+    if values.size <= 1 and all(float(v).is_integer() for v in values):
+        return
+    shown = ", ".join(f"{v:g}" for v in values[:4]) + (", ..." if values.size > 4 else "")
+    raise MssfcError(
+        f"{path} is not a mask: besides 0 it holds {values.size} values ({shown}). Give a 0/1 "
+        "mask (e.g. OUTPUT_MASK of the likelihood tool) or threshold the raster first; if one "
+        "of the values marks missing data, set it as the band's nodata."
+    )
+
+
 def objects_stage(
     mask_path: str,
     out_polygons: str | None,
@@ -1139,6 +1156,7 @@ def objects_stage(
     progress = progress or NullProgress()
     if out_polygons is None and out_mask is None:
         return None, 0
+    check_mask(mask_path)
     grid = open_raster(mask_path, bands=[1]).grid
     scale = square_metres_per_map_unit(
         grid, pixel_size_metres(grid, override=pixel_size, progress=progress)

@@ -382,3 +382,28 @@ def test_change_intensity_ignores_the_bit_depth_of_a_date(scene, tmp_path):
         assert any("different scales" in m for m in log.messages) == (k > 1)
     assert np.abs(cis[8] - cis[32]).max() < 1e-4
     assert np.corrcoef(cis[1].ravel(), cis[8].ravel())[0, 1] > 0.8
+
+
+def test_objects_stage_refuses_what_is_not_a_mask(tmp_path):
+    """A likelihood (or an image) given as the GI filter's mask became polygons of everything
+    that is not 0; it is refused with a message. 0/1 and 0/255 masks pass, and a third value
+    passes once it is the band's nodata."""
+    from mssfc_qgis.core.newlybuilt import objects_stage
+
+    grid = Grid(64, 64, (500000.0, 0.5, 0.0, 4649776.0, 0.0, -0.5), utm_wkt())
+    rng = np.random.default_rng(1)
+    lik = rng.random((64, 64)).astype(np.float32)
+    write_array(str(tmp_path / "lik.tif"), lik, grid)
+    with pytest.raises(MssfcError, match="is not a mask"):
+        objects_stage(str(tmp_path / "lik.tif"), str(tmp_path / "a.gpkg"))
+    mask = np.zeros((64, 64), np.uint8)
+    mask[10:30, 10:30] = 255
+    write_array(str(tmp_path / "m255.tif"), mask, grid)
+    assert objects_stage(str(tmp_path / "m255.tif"), str(tmp_path / "b.gpkg"))[1] == 1
+    mask[40:, :] = 7  # a fill value...
+    write_array(str(tmp_path / "m7.tif"), mask, grid)
+    with pytest.raises(MssfcError, match="set it as the band's nodata"):
+        objects_stage(str(tmp_path / "m7.tif"), str(tmp_path / "c.gpkg"))
+    write_array(str(tmp_path / "m7n.tif"), mask, grid, nodata=7)  # ... declared as nodata
+    assert objects_stage(str(tmp_path / "m7n.tif"), str(tmp_path / "d.gpkg"))[1] == 1
+    assert not (tmp_path / "a.gpkg").exists() and not (tmp_path / "c.gpkg").exists()
