@@ -38,12 +38,18 @@ from ..core.formats import (
     export_vector,
     extension,
     is_native,
+    native_extension,
 )
 from ..core.progress import Progress
 from ..core.raster import check_writable, scratch_folder
 
 #: Destinations that name a database table or a provider, not a file.
 _NOT_FILES = ("ogr:", "postgres:", "postgis:", "spatialite:", "mssql:", "oracle:", "hana:")
+
+
+def _names_a_table(destination: str) -> bool:
+    """True when a destination names a database table or a provider, not a file."""
+    return destination.lower().startswith(_NOT_FILES) or "dbname=" in destination
 
 
 def output_kind(definition: QgsProcessingParameterDefinition | None) -> str | None:
@@ -68,13 +74,13 @@ class OutputFormats:
             temporary = QgsProcessingUtils.generateTempFilename(f"{name}.gpkg")
             _move_load_details(context, path, temporary)
             return temporary
-        if path.lower().startswith(_NOT_FILES) or "dbname=" in path:
+        if _names_a_table(path):
             raise MssfcError(
                 f"{name}: this tool writes files, not database tables ({path}). Save the output "
                 "as a GeoPackage (.gpkg) or another file, then load it into the database."
             )
         if not extension(path):  # as QGIS's own tools do: the default format's extension
-            named = f"{path}.{'tif' if kind == 'raster' else 'gpkg'}"
+            named = f"{path}.{native_extension(kind)}"
             _move_load_details(context, path, named)
             return named
         if is_native(path, kind):
@@ -84,7 +90,7 @@ class OutputFormats:
         folder = self._folders.enter_context(
             scratch_folder(f".{Path(path).stem}.mssfc-", parent=str(Path(path).resolve().parent))
         )
-        native = str(folder / f"{Path(path).stem}.{'tif' if kind == 'raster' else 'gpkg'}")
+        native = str(folder / f"{Path(path).stem}.{native_extension(kind)}")
         self._copies[native] = (path, kind)
         return native
 
@@ -137,7 +143,7 @@ def _destination_file(value: Any, context: QgsProcessingContext) -> str:
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink.valueAsString(context.expressionContext())[0]
     text = "" if value is None else str(value)
-    not_file = text.lower().startswith(("memory:", *_NOT_FILES)) or "dbname=" in text
+    not_file = text.lower().startswith("memory:") or _names_a_table(text)
     return "" if not_file or text == QgsProcessing.TEMPORARY_OUTPUT else _file(text)
 
 

@@ -30,6 +30,9 @@ ogr.UseExceptions()
 NATIVE_RASTER_EXTENSIONS: tuple[str, ...] = ("tif", "tiff")
 NATIVE_VECTOR_EXTENSIONS: tuple[str, ...] = ("gpkg",)
 
+#: What the tools write, for messages.
+_NATIVE_NAMES = {"raster": "GeoTIFF (.tif)", "vector": "GeoPackage (.gpkg)"}
+
 #: The driver to pick where several writable GDAL drivers claim one extension.
 _PREFERRED = {"tif": "GTiff", "tiff": "GTiff", "json": "GeoJSON", "sqlite": "SQLite"}
 #: Formats that would only point at the tool's temporary file, which is deleted afterwards.
@@ -39,6 +42,11 @@ _REFERENCING = {"VRT", "OGR_VRT"}
 def extension(path: str) -> str:
     """The lower-case extension of ``path`` without the dot ('' when there is none)."""
     return Path(path).suffix.lower().lstrip(".")
+
+
+def native_extension(kind: str) -> str:
+    """The extension the tools write for ``kind`` (``"raster"``: tif, ``"vector"``: gpkg)."""
+    return (NATIVE_RASTER_EXTENSIONS if kind == "raster" else NATIVE_VECTOR_EXTENSIONS)[0]
 
 
 def is_native(path: str, kind: str) -> bool:
@@ -66,7 +74,7 @@ def driver_for(path: str, kind: str) -> str:
         temporary file (VRT).
     """
     ext = extension(path)
-    native = "GeoTIFF (.tif)" if kind == "raster" else "GeoPackage (.gpkg)"
+    native = _NATIVE_NAMES[kind]
     if not ext:
         raise MssfcError(f"{path} has no file extension: add one, e.g. {native}.")
     candidates = []
@@ -207,7 +215,7 @@ def _export(
     except (RuntimeError, OSError) as exc:
         if canceled[0]:
             raise Canceled("Canceled by the user.") from None
-        native = "GeoTIFF (.tif)" if kind == "raster" else "GeoPackage (.gpkg)"
+        native = _NATIVE_NAMES[kind]
         raise MssfcError(
             f"Cannot write {path} as {name}: {exc}. Save it as {native} instead."
         ) from exc

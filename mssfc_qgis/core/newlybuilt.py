@@ -334,7 +334,7 @@ def fit_change(
     bright = [
         np.concatenate([_brightness(b.data[i], cfg)[b.valid] for b in blocks]) for i in (0, 1)
     ]
-    if bright[0].size < 32:
+    if bright[0].size + bright[1].size < 64:
         raise MssfcError(
             "Fewer than 64 valid pixels in T1 and T2: check nodata values and the overlap."
         )
