@@ -16,6 +16,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterVectorLayer,
+    QgsVectorLayer,
 )
 
 from .base import FeedbackProgress, MssfcAlgorithm
@@ -29,12 +30,19 @@ class AccuracyAlgorithm(MssfcAlgorithm):
     GROUP = "evaluation"
     HELP = (
         "Measures how good a building or change map is against a reference, as the papers do, and "
-        "writes a report a manager can read.\n\nPREDICTION: a mask raster (non-zero = building or "
-        "change), a probability raster (float, thresholded at THRESHOLD; empty uses 0.5, the "
-        "bundled model's default, and says so), or polygons. REFERENCE: a mask raster or building "
+        "writes a report a manager can read.\n\nPREDICTION: a one-band mask raster (0/1 or "
+        "0/255, non-zero = building or change), a probability raster (floating point, 0-1, "
+        "thresholded at THRESHOLD), or polygons. REFERENCE: a one-band mask raster or building "
         "polygons; it is brought onto the prediction's grid (nearest neighbour; reprojected if its "
-        "CRS differs, and the log says so; polygons are rasterized). Only the common area is "
-        "evaluated; AREA (polygons) limits it further.\n\nFigures: the confusion matrix; pooled "
+        "CRS differs, and the log says so; polygons are rasterized). A black-and-white paletted "
+        "mask (e.g. the WHU labels) is read by colour: white = building, black = background. An "
+        "image, a colour-coded class map or (as reference) a probability raster is refused: make "
+        "a 0/1 mask of it first. Polygons in a file with several layers (a GeoPackage) are read "
+        "from the layer picked in QGIS (file.gpkg|layername=NAME). Only the common area is "
+        "evaluated; AREA (polygons) limits it further.\n\nTHRESHOLD (0-1, probability "
+        "predictions only): empty uses the threshold recorded in the prediction by the tool that "
+        "made it (this plugin's probability and likelihood outputs record the one their mask "
+        "used), else 0.5; the log says which.\n\nFigures: the confusion matrix; pooled "
         "precision P = TP/(TP+FP), recall R = TP/(TP+FN), IoU = TP/(TP+FP+FN), F1 = 2PR/(P+R) "
         "(MSSFC-Net Eq. 11, TP/FP/FN summed over the whole map), PA (overall pixel accuracy) and "
         "MPA (mean of the per-class pixel accuracies); per-window figures and their mean (1024-px "
@@ -91,7 +99,7 @@ class AccuracyAlgorithm(MssfcAlgorithm):
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.THRESHOLD,
-                self.tr("Threshold for probability rasters (empty = 0.5)"),
+                self.tr("Threshold for probability rasters (empty = recorded in it, else 0.5)"),
                 QgsProcessingParameterNumber.Double,
                 None,
                 True,
@@ -129,11 +137,23 @@ class AccuracyAlgorithm(MssfcAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(name, self.tr(label)))
 
     def _source(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext) -> str:
+        """The file of a layer parameter; for polygons, QGIS's source with the layer chosen in a
+        multi-layer file (``file.gpkg|layername=NAME``), which the core reads."""
         layer = self.parameterAsLayer(parameters, name, context)
         if layer is None:
             raise QgsProcessingException(
                 self.tr("No layer was given for {} (or it could not be opened).").format(name)
             )
+        if isinstance(layer, QgsVectorLayer):
+            if layer.providerType() != "ogr":
+                raise QgsProcessingException(
+                    self.tr(
+                        "{} is a {} layer; this tool reads polygon files (GeoPackage, Shapefile, "
+                        "GeoJSON). Save the layer as a GeoPackage first (Export > Save Features "
+                        "As)."
+                    ).format(layer.name(), layer.providerType())
+                )
+            return layer.source()
         return layer.source().split("|")[0]
 
     def execute(  # noqa: D102

@@ -18,7 +18,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.errors import Canceled, MssfcError
+from ..core.errors import Canceled, MssfcError, library_failure
+from ..core.raster import check_writable
 from ..paths import icon_path, style_path
 from .outputs import OutputFormats, output_kind, overwrite_conflict
 
@@ -174,6 +175,8 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self.tr("Canceled: no output was written.")) from exc
         except MssfcError as exc:
             raise QgsProcessingException(str(exc)) from exc
+        except (RuntimeError, OSError) as exc:  # GDAL's, ONNX Runtime's, the disk's: unforeseen
+            raise QgsProcessingException(library_failure(exc)) from exc
         finally:
             self._formats.close()
 
@@ -226,7 +229,10 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         if not path:
             return None
         kind = output_kind(self.parameterDefinition(name))
-        return path if kind is None else self._formats.native_path(path, kind, name, context)
+        if kind is None:  # a report, a table: checked before the run as the layers are
+            check_writable(path)
+            return path
+        return self._formats.native_path(path, kind, name, context)
 
     def required_output(
         self, parameters: dict[str, Any], name: str, context: QgsProcessingContext

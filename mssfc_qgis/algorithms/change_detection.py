@@ -73,7 +73,7 @@ class ChangeDetectionAlgorithm(DeepAlgorithm):
     def execute(  # noqa: D102
         self, parameters: dict[str, Any], context: QgsProcessingContext, progress: FeedbackProgress
     ) -> dict[str, Any]:
-        from ..core.deep import run_inference
+        from ..core.deep import head_thresholds, run_inference
 
         model, options = self.load(parameters, context, progress)
         sources, grid = self.open_pair_inputs(parameters, context, model, progress)
@@ -97,6 +97,7 @@ class ChangeDetectionAlgorithm(DeepAlgorithm):
         written = run_inference(
             "change", model, sources, grid, outs, options=options, progress=progress
         )
+        thresholds = head_thresholds(model, options)
         poly = None
         if polygons:
             poly = self.polygons(
@@ -111,6 +112,7 @@ class ChangeDetectionAlgorithm(DeepAlgorithm):
                 context,
                 progress,
                 change_type_from=("building_t1", "building_t2"),
+                change_type_thresholds=(thresholds["building_t1"], thresholds["building_t2"]),
             )
         self.style(context, change, "change")
         self.style(context, prob, "probability")

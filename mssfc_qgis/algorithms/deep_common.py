@@ -29,12 +29,15 @@ DEEP_HELP = (
     "says in the log which it used and why; CUDA fails with a clear message when it cannot. "
     "TILE_SIZE and OVERLAP (pixels; 0 and -1 take the model's recommendation): tiles overlap and "
     "are blended with smooth weights, so no seam shows. BATCH_SIZE: tiles per call. THRESHOLD: "
-    "probability for the masks (empty: the model's default, 0.5). BANDS: which input bands feed "
-    "the model's red, green and blue (default: the first three; a single-band image is repeated). "
+    "probability for the masks (empty: the model's own, per head, which the log lists; the "
+    "bundled model cuts buildings at 0.30 and change at 0.50). The probability output records "
+    "its threshold (metadata MSSFC_THRESHOLD), which the accuracy tool then uses. BANDS: which "
+    "input bands feed the model's red, green and blue (default: the bands tagged red, green, "
+    "blue, else the first three; a single-band image is repeated). "
     "8-bit imagery is scaled by 1/255, 16-bit and float imagery by a per-band 0.5-99.5 percentile "
     "stretch. Nodata stays nodata in every output. RESAMPLE: when the input's ground resolution "
-    "differs from the model's by more than 50 %, run at the model's resolution and resample the "
-    "outputs back.\n\nMSSFC-Net: Huo et al., 'MSSFC-Net: Enhancing Building Interpretation with "
+    "(its CRS's unit, feet or degrees, converted to metres) differs from the model's by more "
+    "than 50 %, run at the model's resolution and resample the outputs back.\n\nMSSFC-Net: Huo et al., 'MSSFC-Net: Enhancing Building Interpretation with "
     "Multi-Scale Spatial-Spectral Feature Collaboration' (IEEE TGRS 2025). The network, its "
     "training and the bundled weights are this project's own implementation; see the model card."
 )
@@ -242,5 +245,5 @@ class DeepAlgorithm(MssfcAlgorithm):
             progress=progress,
             **kwargs,
         )
-        progress.info(f"{count} polygons written to {path}")
+        progress.info(f"{count} polygons written to {self._formats.destination(path)}")
         return path

@@ -30,7 +30,8 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
         "1. OUTPUT_MASK (uint8, nodata 255). OUTPUT_POLYGONS (GeoPackage): one polygon per new "
         "building with area (square metres; square pixels without a CRS), gi (long / short side "
         "of its minimum-area rectangle), mean_likelihood, mean_ci (here: mean change probability) and mean_bi (here: "
-        "mean building probability at T2). MIN_AREA drops smaller polygons." + DEEP_HELP
+        "mean building probability at T2). MIN_AREA drops smaller buildings from the polygons "
+        "and from OUTPUT_MASK, as the unsupervised tool does." + DEEP_HELP
     )
 
     MIN_AREA = "MIN_AREA"
@@ -80,18 +81,21 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
         like = self.output_path(parameters, self.OUTPUT_LIKELIHOOD, context) or tmp("like.tif")
         mask = self.output_path(parameters, self.OUTPUT_MASK, context) or tmp("new.tif")
         polygons = self.output_path(parameters, self.OUTPUT_POLYGONS, context)
-        outs = {"probability": like, "mask": mask}
-        if polygons:
+        min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
+        # with MIN_AREA the mask is the kept polygons' (as the unsupervised tool's): the
+        # network's mask goes to a temporary file, the polygons' pass writes the output
+        outs = {"probability": like, "mask": tmp("new_raw.tif") if min_area > 0 else mask}
+        if polygons or min_area > 0:
             outs["building_prob_t2"] = tmp("b2.tif")
             outs["change_prob"] = tmp("change_prob.tif")
         written = run_inference(
             "newlybuilt", model, sources, grid, outs, options=options, progress=progress
         )
         poly = None
-        if polygons:
+        if polygons or min_area > 0:
             poly = self.polygons(
                 written["mask"],
-                polygons,
+                polygons or tmp("new.gpkg"),
                 {
                     "likelihood": written["probability"],
                     "ci": written["change_prob"],
@@ -101,8 +105,11 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
                 context,
                 progress,
                 with_gi=True,
-                min_area=self.parameterAsDouble(parameters, self.MIN_AREA, context),
+                min_area=min_area,
+                filtered_mask_path=mask if min_area > 0 else None,
             )
+            written["mask"] = mask
+            poly = poly if polygons else None
         self.style(context, like, "probability")
         self.style(context, mask, "newbuildings")
         self.style(context, polygons, "newbuildings_polygons")

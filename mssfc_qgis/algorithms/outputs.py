@@ -82,8 +82,10 @@ class OutputFormats:
         if not extension(path):  # as QGIS's own tools do: the default format's extension
             named = f"{path}.{native_extension(kind)}"
             _move_load_details(context, path, named)
+            check_writable(named)
             return named
         if is_native(path, kind):
+            check_writable(path)  # before the run, not after its other outputs are written
             return path
         driver_for(path, kind)  # an unknown or virtual format fails now, not after the run
         check_writable(path)

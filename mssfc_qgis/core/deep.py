@@ -13,6 +13,7 @@ scheme; the building probability is the mean of the two building heads.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,7 @@ from .raster import (
     align_pair,
     fit_scaling,
     open_raster,
+    record_threshold,
     rgb_note,
     warp_to,
 )
@@ -81,38 +83,57 @@ def check_tile(model: OnnxModel, tile: int, overlap: int) -> None:
         )
     if not 0 <= overlap < tile // 2:
         raise MssfcError(
-            f"Overlap {overlap} must be between 0 and half the tile size ({tile // 2}); "
-            f"the model recommends {model.metadata.tile_overlap}."
+            f"Overlap {overlap} px does not fit tiles of {tile} px: it must be from 0 to "
+            f"{tile // 2 - 1} px (less than half the tile). Lower OVERLAP, or set it to -1 for "
+            "the default."
         )
 
 
-def resolution_note(model: OnnxModel, grid: Grid) -> str | None:
-    """A warning when the input's ground resolution differs from the model's by more than 50 %."""
-    if not grid.georeferenced or not grid.crs_wkt:
-        return None
-    from osgeo import osr
+def default_overlap(model: OnnxModel, tile: int) -> int:
+    """The model's recommended overlap, at most a quarter of ``tile`` (a small tile keeps most
+    of its pixels as its core)."""
+    return min(model.metadata.tile_overlap, tile // 4)
 
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(grid.crs_wkt)
-    if srs.IsGeographic():
-        return None
-    res = grid.pixel_size[0] * (srs.GetLinearUnits() or 1.0)
+
+def ground_resolution(grid: Grid) -> float | None:
+    """The side in metres of a pixel's ground square (CRS units and degrees converted), or
+    None without a CRS."""
+    ground = grid.ground_pixel_size()
+    return None if ground is None else math.sqrt(ground[0] * ground[1])
+
+
+def resolution_note(model: OnnxModel, grid: Grid, *, resample: bool = False) -> str | None:
+    """A note when the input's ground resolution differs from the model's by more than 50 %:
+    a warning, or with ``resample`` what the run does about it. None when it is close, or
+    unknown (no CRS)."""
+    res = ground_resolution(grid)
     want = model.metadata.resolution_m
-    if want > 0 and abs(res - want) / want > 0.5:
+    if res is None or not want > 0 or abs(res - want) / want <= 0.5:
+        return None
+    if resample:
         return (
-            f"The input's pixels are {res:.2f} m; the model was trained at {want:.2f} m "
-            f"({res / want:.1f}x). Results may be poor: turn on resampling to the model's "
-            "resolution, or give imagery closer to it."
+            f"The input's pixels are {res:.2f} m; the model was trained at {want:.2f} m: the "
+            "image is resampled to the model's resolution and the outputs back to the input's."
         )
-    return None
+    return (
+        f"The input's pixels are {res:.2f} m; the model was trained at {want:.2f} m "
+        f"({res / want:.1f}x). Results may be poor: turn on RESAMPLE (resampling to the model's "
+        "resolution), or give imagery closer to it."
+    )
 
 
-def _model_grid(grid: Grid, resolution: float) -> Grid:
-    """The grid covering ``grid``'s extent with square pixels of ``resolution`` map units."""
+def _model_grid(grid: Grid, resolution_m: float) -> Grid:
+    """The grid covering ``grid``'s extent with pixels of ``resolution_m`` metres on the ground
+    (in the grid's own units: metres, feet or degrees, whose x and y steps then differ)."""
+    ground = grid.ground_pixel_size()
+    if ground is None:
+        raise MssfcError("Internal error: resampling needs a raster with a CRS.")
     gt = grid.geotransform
-    width = max(1, round(grid.width * abs(gt[1]) / resolution))
-    height = max(1, round(grid.height * abs(gt[5]) / resolution))
-    return Grid(width, height, (gt[0], resolution, 0.0, gt[3], 0.0, -resolution), grid.crs_wkt)
+    px, py = grid.pixel_size
+    step_x, step_y = resolution_m * px / ground[0], resolution_m * py / ground[1]
+    width = max(1, round(grid.width * ground[0] / resolution_m))
+    height = max(1, round(grid.height * ground[1] / resolution_m))
+    return Grid(width, height, (gt[0], step_x, 0.0, gt[3], 0.0, -step_y), grid.crs_wkt)
 
 
 def _model_fn(model: OnnxModel, scalings: Sequence[BandScaling]) -> BatchFunction:
@@ -207,19 +228,14 @@ def run_inference(
                 f"chosen for {src.path}. Choose {nb} bands in that order."
             )
     tile = options.tile or md.tile_size
-    overlap = md.tile_overlap if options.overlap is None else options.overlap
+    overlap = default_overlap(model, tile) if options.overlap is None else options.overlap
     check_tile(model, tile, overlap)
-    note = resolution_note(model, grid)
-    if note:
+    note = resolution_note(model, grid, resample=options.resample)
+    if note and not options.resample:
         progress.warning(note)
-    thresholds = dict(md.thresholds)
-    if options.threshold is not None:
-        if not 0.0 < options.threshold < 1.0:
-            raise MssfcError(f"Threshold {options.threshold} must be between 0 and 1.")
-        thresholds = {k: options.threshold for k in thresholds}
+    thresholds = head_thresholds(model, options)
     progress.info(
         f"MSSFC-Net {md.preset} ({md.version}) on {model.provider.replace('ExecutionProvider', '')}"
-        + (f" ({model.fallback_reason})" if model.fallback_reason else "")
         + f"; tiles {tile} px, overlap {overlap} px, batch {options.batch}; "
         f"thresholds {', '.join(f'{k} {v:.2f}' for k, v in thresholds.items())}."
     )
@@ -240,6 +256,7 @@ def run_inference(
 
     run_grid, run_sources, final = grid, list(sources), None
     if options.resample and note:
+        progress.info(note)
         run_grid = _model_grid(grid, md.resolution_m)
         run_sources = [warp_to(s, run_grid) for s in sources]
         final = {spec.name: spec for spec in specs}
@@ -270,9 +287,40 @@ def run_inference(
         batch=options.batch,
         progress=progress,
     )
-    if final is None:
-        return written
-    return _resample_back(written, final, grid)
+    if final is not None:
+        written = _resample_back(written, final, grid)
+    for kind, path in written.items():
+        cut = output_threshold(task, kind, thresholds)
+        if cut is not None:
+            record_threshold(path, cut)
+    return written
+
+
+def head_thresholds(model: OnnxModel, options: InferenceOptions) -> dict[str, float]:
+    """The probability each head's mask is cut at: ``options.threshold`` for every head, or the
+    model's own per head (``building_t1``, ``building_t2``, ``change``)."""
+    if options.threshold is None:
+        return dict(model.metadata.thresholds)
+    if not 0.0 <= options.threshold <= 1.0:
+        raise MssfcError(f"Threshold {options.threshold} must be between 0 and 1.")
+    return {k: options.threshold for k in model.metadata.thresholds}
+
+
+def output_threshold(task: Task, kind: str, thresholds: Mapping[str, float]) -> float | None:
+    """The threshold that makes the mask of a probability output ``kind`` (None for masks):
+    what :func:`~mssfc_qgis.core.raster.record_threshold` writes into it."""
+    by_kind = {
+        "building_prob_t1": thresholds["building_t1"],
+        "building_prob_t2": thresholds["building_t2"],
+        "change_prob": thresholds["change"],
+        # extraction: the building probability; change: the change head; newly built: the
+        # fuzzy AND, shifted so that its mask is where it reaches 0.5
+        "probability": {
+            "extraction": thresholds["building_t2"],
+            "change": thresholds["change"],
+        }.get(task, 0.5),
+    }
+    return by_kind.get(kind)
 
 
 def _resample_back(

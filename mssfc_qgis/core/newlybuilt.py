@@ -55,6 +55,7 @@ from .raster import (
     copy_raster,
     decimated_read,
     open_raster,
+    record_threshold,
     sample_windows,
     scratch_folder,
     write_array,
@@ -66,6 +67,7 @@ from .unsupervised.pipeline import (
     fit_texture_change,
     newlybuilt_untiled,
     texture_change,
+    unused_threshold_note,
 )
 
 FLOAT_NODATA = -9999.0
@@ -105,31 +107,16 @@ def pixel_size_metres(
     progress = progress or NullProgress()
     if override:
         return float(override)
-    if not grid.georeferenced or not grid.crs_wkt:
+    ground = grid.ground_pixel_size()
+    if ground is None:
         progress.warning(
             "The raster has no CRS: assuming 0.5 m pixels for the lengths given in metres. Set "
             "PIXEL_SIZE if that is wrong."
         )
         return 0.5
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(grid.crs_wkt)
-    if srs.IsGeographic():
-        # a degree of longitude shrinks with the latitude, a degree of latitude hardly changes:
-        # the side of the square of the pixel's ground area at the image's centre latitude
-        lat = grid.geotransform[3] + grid.height * grid.geotransform[5] / 2
-        along_lon, along_lat = _metres_per_degree(lat)
-        return math.sqrt(grid.pixel_size[0] * along_lon * grid.pixel_size[1] * along_lat)
-    size = 0.5 * (grid.pixel_size[0] + grid.pixel_size[1])
-    return size * (srs.GetLinearUnits() or 1.0)
-
-
-def _metres_per_degree(lat: float) -> tuple[float, float]:
-    """Metres per degree of longitude and of latitude at latitude ``lat`` (degrees) on the WGS 84
-    ellipsoid (the usual series, good to about a metre per degree)."""
-    phi = math.radians(max(-90.0, min(90.0, lat)))
-    along_lon = 111_412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi) + 0.118 * math.cos(5 * phi)
-    along_lat = 111_132.92 - 559.82 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
-    return max(along_lon, 0.0), along_lat
+    # the side of the square of the pixel's ground area (in degrees a pixel is not square on
+    # the ground: a degree of longitude shrinks with the latitude)
+    return math.sqrt(ground[0] * ground[1])
 
 
 def square_metres_per_map_unit(grid: Grid, pixel_size_m: float) -> float:
@@ -292,7 +279,7 @@ def check_size(grid: Grid, cfg: NewlyBuiltConfig, pixel_size: float) -> None:
         raise MssfcError(
             f"The image is {grid.width} x {grid.height} pixels but the longest MBI line is "
             f"{s_max} pixels ({cfg.mbi_max_length_m:g} m at {pixel_size:g} m): lower the maximum "
-            "MBI length or give a larger image."
+            "MBI length (MBI_MAX_LENGTH, in metres) or give a larger image."
         )
 
 
@@ -476,7 +463,9 @@ def change_intensity_stage(
 def mbi_window(
     block: Block, *, cfg: NewlyBuiltConfig, pixel_size: float, value_range: tuple[float, float]
 ) -> dict[str, np.ndarray]:
-    """Raw MBI of one window's core (read with :func:`mbi_halo_px`)."""
+    """Raw MBI ``(h, w)`` float32 of one window's core (read with :func:`mbi_halo_px`), in
+    brightness units. Invalid pixels of the block act as pixels outside the image (they take no
+    part in the morphology) and get 0."""
     px = cfg.in_pixels(pixel_size)
     out = mbi.morphological_building_index(
         _brightness(block.data[0], cfg),
@@ -550,7 +539,8 @@ def mbi_stage(
     is the maximum of ``bands`` when given (they are the visible ones), else of the bands
     ``cfg.visible_bands`` or :func:`visible_band_positions` picks. ``reference_path``: compute
     on the image put on that raster's grid (T1's), common area only, as :func:`newlybuilt`
-    does.
+    does. Nodata pixels (a scene's collar) act as the outside of the image: the MBI of the valid
+    part equals that of the valid part cut out alone.
     """
     progress = progress or NullProgress()
     if reference_path:
@@ -627,15 +617,21 @@ def detect_lattice_segments(
     raster, never on how a tool tiles it: tiled BLI equals untiled BLI. Memory grows with the
     number of segments (16 bytes each), not with the raster's pixels. Cells are detected in
     ``workers`` threads, read on the calling thread (GDAL requires it), kept in cell order.
+    Invalid pixels (nodata, a collar) act as pixels outside the image: nothing is found in them
+    or along their edge (:func:`~mssfc_qgis.core.unsupervised.bli.detect_segments`).
     """
     progress = progress or NullProgress()
     cells = [
         (x, y) for y in range(0, grid.height, LSD_CELL) for x in range(0, grid.width, LSD_CELL)
     ]
+    masked = src.has_nodata()
 
-    def detect(data: np.ndarray, win: Window, cell: Window) -> np.ndarray:
+    def read(win: Window) -> tuple[np.ndarray, np.ndarray | None]:
+        return src.read_with_valid(win) if masked else (src.read(win), None)
+
+    def detect(data: np.ndarray, valid: np.ndarray | None, win: Window, cell: Window) -> np.ndarray:
         segs = bli_mod.detect_segments(
-            _brightness(data, cfg), value_range=value_range, min_length=min_length
+            _brightness(data, cfg), value_range=value_range, min_length=min_length, valid=valid
         )
         if len(segs) == 0:
             return segs
@@ -672,7 +668,7 @@ def detect_lattice_segments(
                     cx, cy, min(LSD_CELL, grid.width - cx), min(LSD_CELL, grid.height - cy)
                 )
                 win = cell.expand(LSD_MARGIN, grid.width, grid.height)
-                pending.append(pool.submit(detect, src.read(win), win, cell))
+                pending.append(pool.submit(detect, *read(win), win, cell))
                 while len(pending) > max(1, workers):
                     collect()
             while pending:
@@ -812,7 +808,8 @@ def fit_bli(
 ) -> BliModel:
     """The first half of stage 3: LSD segments of the whole image (:func:`detect_lattice_segments`),
     paired once by the Line segment Verticality Criterion, and the density scale fitted on
-    sample windows. ``brightness_sample`` as in :func:`mbi_stage`."""
+    sample windows (valid pixels only). ``brightness_sample`` as in :func:`mbi_stage`. No segment
+    lies inside nodata pixels or along their edge (:func:`detect_lattice_segments`)."""
     progress = progress or NullProgress()
     grid = src.grid
     params = _bli_params(cfg, pixel_size)
@@ -954,7 +951,7 @@ def bli_stage(
         progress=ScaledProgress(progress, 40, 100),
     )
     if out_segments:
-        written["segments"] = write_segments(out_segments, model.lines.segments, src.grid)
+        written["segments"] = write_segments(out_segments, model.lines.segments, src.grid.display())
     return written
 
 
@@ -1057,6 +1054,9 @@ def likelihood_stage(
     progress = progress or NullProgress()
     if cfg.threshold is not None and not 0.0 <= cfg.threshold <= 1.0:
         raise MssfcError(f"The likelihood threshold must be within [0, 1], got {cfg.threshold}.")
+    unused = unused_threshold_note(replace(cfg, method="proposed"))
+    if unused:
+        progress.warning(unused)
     pair = align_pair(ci_path, bi_path, bands_t1=[1], bands_t2=[1])
     ci_src, bi_src = pair.t1, pair.t2
     # the two samples are read, and their normalizations fitted, on two threads (one dataset
@@ -1109,6 +1109,8 @@ def likelihood_stage(
         workers=workers,
         progress=progress,
     )
+    if threshold is not None:
+        record_threshold(paths["likelihood"], threshold)
     return paths, threshold
 
 
@@ -1228,6 +1230,9 @@ def newlybuilt(
     gsd = pixel_size_metres(pair.grid, override=pixel_size, progress=progress)
     check_size(pair.grid, cfg, gsd)
     cfg = with_visible_bands(cfg, str(t2_path), bands_t2, visible_bands, progress)
+    unused = unused_threshold_note(cfg)
+    if unused:
+        progress.warning(unused)
     if cfg.method != "proposed":
         return _baseline(pair, outputs, cfg, gsd, progress)
     with scratch_folder("mssfc_newlybuilt_") as tmp:
@@ -1453,6 +1458,8 @@ def _baseline(
             progress=progress,
         )
     thr = float(res["threshold"])
+    if outputs.likelihood and not math.isnan(thr):
+        record_threshold(outputs.likelihood, thr)
     return {
         "likelihood": outputs.likelihood,
         "mask": outputs.mask,

@@ -23,12 +23,16 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
-from .errors import Canceled, MssfcError
+from .errors import Canceled, MssfcError, unreadable
 
 gdal.UseExceptions()
 osr.UseExceptions()
 
 DEFAULT_GEOTRANSFORM = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+#: Where QGIS draws a raster without georeferencing: x = column, y = -row (north up). Vector
+#: outputs of such rasters use it, so they overlay the image; rasters are written without a
+#: geotransform, as their input, so QGIS draws them there too.
+PIXEL_GEOTRANSFORM = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
 GTIFF_OPTIONS = (
     "TILED=YES",
     "BLOCKXSIZE=256",
@@ -85,6 +89,15 @@ class Window:
         return self.width * self.height
 
 
+def metres_per_degree(lat: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude at latitude ``lat`` (degrees) on the WGS 84
+    ellipsoid (the usual series, good to about a metre per degree)."""
+    phi = math.radians(max(-90.0, min(90.0, lat)))
+    along_lon = 111_412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi) + 0.118 * math.cos(5 * phi)
+    along_lat = 111_132.92 - 559.82 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
+    return max(along_lon, 0.0), along_lat
+
+
 @dataclass(frozen=True)
 class Grid:
     """A pixel grid: size, GDAL geotransform and CRS (WKT, empty when unknown)."""
@@ -96,8 +109,20 @@ class Grid:
 
     @property
     def georeferenced(self) -> bool:
-        """False for a raster with neither a CRS nor a geotransform (pixel units)."""
-        return bool(self.crs_wkt) or tuple(self.geotransform) != DEFAULT_GEOTRANSFORM
+        """False for a raster with neither a CRS nor a geotransform (pixel units; a pixel
+        geotransform, :data:`PIXEL_GEOTRANSFORM`, without a CRS counts as none)."""
+        return bool(self.crs_wkt) or tuple(self.geotransform) not in (
+            DEFAULT_GEOTRANSFORM,
+            PIXEL_GEOTRANSFORM,
+        )
+
+    def display(self) -> Grid:
+        """This grid as QGIS draws it: itself when georeferenced, else with
+        :data:`PIXEL_GEOTRANSFORM` (x = column, y = -row), the geotransform for vectors made
+        from it."""
+        if self.georeferenced:
+            return self
+        return Grid(self.width, self.height, PIXEL_GEOTRANSFORM, "")
 
     @property
     def pixel_size(self) -> tuple[float, float]:
@@ -121,6 +146,24 @@ class Grid:
             gt[4],
             gt[5],
         )
+
+    def ground_pixel_size(self) -> tuple[float, float] | None:
+        """``(x, y)`` ground size of a pixel in metres, or None without a CRS.
+
+        Projected CRS: the pixel size times the CRS's linear unit (1 for metres, 0.3048006 for
+        US survey feet). Geographic CRS: degrees converted at the grid's centre latitude on the
+        WGS 84 ellipsoid (x along the parallel, y along the meridian)."""
+        if not self.georeferenced or not self.crs_wkt:
+            return None
+        srs = osr.SpatialReference()
+        srs.ImportFromWkt(self.crs_wkt)
+        px, py = self.pixel_size
+        if srs.IsGeographic():
+            lat = self.geotransform[3] + self.height * self.geotransform[5] / 2
+            along_lon, along_lat = metres_per_degree(lat)
+            return px * along_lon, py * along_lat
+        unit = srs.GetLinearUnits() or 1.0
+        return px * unit, py * unit
 
     def units_per_metre_note(self) -> str:
         """A short description of the grid's units for log messages."""
@@ -170,21 +213,47 @@ class RasterSource:
 
     def read(self, window: Window) -> np.ndarray:
         """Read ``window`` of the selected bands, native dtype, shape ``(bands, rows, cols)``."""
-        arr = self.dataset.ReadAsArray(
-            window.x, window.y, window.width, window.height, band_list=list(self.bands)
-        )
+        try:
+            arr = self.dataset.ReadAsArray(
+                window.x, window.y, window.width, window.height, band_list=list(self.bands)
+            )
+        except RuntimeError as exc:
+            raise unreadable(self.path, exc) from exc
         if arr.ndim == 2:
             arr = arr[np.newaxis]
         return arr
 
-    def read_valid(self, window: Window) -> np.ndarray:
-        """Validity mask of ``window``: bool ``(rows, cols)``, False where any selected band is
-        nodata, masked or outside the source's footprint (alpha of a warped VRT)."""
-        valid = np.ones((window.height, window.width), dtype=bool)
+    def shared_nodata(self) -> bool:
+        """True when every selected band's mask is its nodata value and the values are one and
+        the same: a pixel is then nodata only when *all* bands hold it, GDAL's convention for
+        multi-band imagery (gdalwarp's UNIFIED_SRC_NODATA), so a dark shadow with one band at 0
+        stays valid in an RGB image whose nodata is 0."""
+        if len(self.bands) < 2:
+            return False
+        values = set()
         for b in self.bands:
             band = self.dataset.GetRasterBand(b)
-            if not band.GetMaskFlags() & gdal.GMF_ALL_VALID:
-                valid &= ~_mask_band_invalid(band, window)
+            if band.GetMaskFlags() != gdal.GMF_NODATA:
+                return False
+            nd = band.GetNoDataValue()
+            values.add("nan" if nd is not None and math.isnan(nd) else nd)
+        return len(values) == 1
+
+    def read_valid(self, window: Window) -> np.ndarray:
+        """Validity mask of ``window``: bool ``(rows, cols)``, False where the selected bands are
+        nodata (all of them when they share one nodata value, any of them otherwise), masked
+        or outside the source's footprint (alpha of a warped VRT)."""
+        valid = np.ones((window.height, window.width), dtype=bool)
+        if self.shared_nodata():
+            invalid = np.ones_like(valid)
+            for b in self.bands:
+                invalid &= _mask_band_invalid(self.dataset.GetRasterBand(b), window)
+            valid &= ~invalid
+        else:
+            for b in self.bands:
+                band = self.dataset.GetRasterBand(b)
+                if not band.GetMaskFlags() & gdal.GMF_ALL_VALID:
+                    valid &= ~_mask_band_invalid(band, window)
         alpha = self.lone_alpha()
         if alpha is not None:
             valid &= _band_window(self.dataset.GetRasterBand(alpha), window) > 0
@@ -213,6 +282,8 @@ class RasterSource:
         whose mask is its nodata value is judged on the values read, by GDAL's rule."""
         arr = self.read(window)
         valid = np.ones((window.height, window.width), dtype=bool)
+        shared = self.shared_nodata()
+        all_nodata = np.ones_like(valid) if shared else None
         for i, b in enumerate(self.bands):
             band = self.dataset.GetRasterBand(b)
             flags = band.GetMaskFlags()
@@ -223,7 +294,12 @@ class RasterSource:
                 invalid = nodata_pixels(arr[i], band.GetNoDataValue())
             if invalid is None:
                 invalid = _mask_band_invalid(band, window)
-            valid &= ~invalid
+            if all_nodata is not None:
+                all_nodata &= invalid
+            else:
+                valid &= ~invalid
+        if all_nodata is not None:
+            valid &= ~all_nodata
         alpha = self.lone_alpha()
         if alpha is not None:
             valid &= _band_window(self.dataset.GetRasterBand(alpha), window) > 0
@@ -340,6 +416,11 @@ def rgb_note(source: RasterSource) -> str | None:
     if len(source.bands) != 3 or (len(image_bands) == 3 and source.bands == (1, 2, 3)):
         return None
     listed = ", ".join(str(b) for b in source.bands)
+    if len(image_bands) == 1 and set(source.bands) == {image_bands[0]}:
+        return (
+            f"{source.path}: its one band is read as red, green and blue (a grey image); the "
+            "model was trained on colour imagery, so expect poorer results."
+        )
     how = (
         "by their colour tags"
         if rgb_bands(ds) == source.bands
@@ -619,9 +700,12 @@ def decimated_read(source: RasterSource, *, max_pixels: int) -> tuple[np.ndarray
     g = source.grid
     factor = max(1.0, float(np.sqrt(g.width * g.height / max(1, max_pixels))))
     bw, bh = max(1, int(g.width / factor)), max(1, int(g.height / factor))
-    data = source.dataset.ReadAsArray(
-        0, 0, g.width, g.height, buf_xsize=bw, buf_ysize=bh, band_list=list(source.bands)
-    )
+    try:
+        data = source.dataset.ReadAsArray(
+            0, 0, g.width, g.height, buf_xsize=bw, buf_ysize=bh, band_list=list(source.bands)
+        )
+    except RuntimeError as exc:
+        raise unreadable(source.path, exc) from exc
     if data.ndim == 2:
         data = data[np.newaxis]
     valid = np.ones((bh, bw), dtype=bool)
@@ -630,11 +714,22 @@ def decimated_read(source: RasterSource, *, max_pixels: int) -> tuple[np.ndarray
         for band in (source.dataset.GetRasterBand(b) for b in source.bands)
         if not band.GetMaskFlags() & gdal.GMF_ALL_VALID
     ]
+
+    def decimated(band: gdal.Band) -> np.ndarray:
+        return band.ReadAsArray(0, 0, g.width, g.height, buf_xsize=bw, buf_ysize=bh) > 0
+
+    if masks and source.shared_nodata():
+        # nodata only where every band holds the shared value
+        any_valid = np.zeros_like(valid)
+        for m in masks:
+            any_valid |= decimated(m)
+        valid &= any_valid
+        masks = []
     alpha = source.lone_alpha()
     if alpha is not None:
         masks.append(source.dataset.GetRasterBand(alpha))
     for m in masks:
-        valid &= m.ReadAsArray(0, 0, g.width, g.height, buf_xsize=bw, buf_ysize=bh) > 0
+        valid &= decimated(m)
     return data, valid
 
 
@@ -749,8 +844,15 @@ def check_writable(path: str) -> None:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise MssfcError(f"Cannot create the output folder {folder}: {exc}.") from exc
-    if not os.access(folder, os.W_OK):
-        raise MssfcError(f"Cannot write to {folder}: no permission. Choose another output folder.")
+    if Path(path).is_dir():
+        raise MssfcError(f"Cannot write {path}: it is a folder. Choose a file name for the output.")
+    try:  # what the OS allows (permissions, a read-only or virtual file system such as /proc)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".mssfc-probe-")
+        probe.close()
+    except OSError as exc:
+        raise MssfcError(
+            f"Cannot write to {folder}: {exc.strerror or exc}. Choose another output folder."
+        ) from exc
 
 
 @dataclass
@@ -842,7 +944,8 @@ def create_raster(
         ds = driver.Create(tmp, grid.width, grid.height, bands, gdal_type(dtype), options=opts)
     except RuntimeError as exc:
         raise MssfcError(f"Cannot create {path}: {exc}. Choose another output path.") from exc
-    ds.SetGeoTransform(list(grid.geotransform))
+    if grid.georeferenced:  # else none, as the input: QGIS then draws both in one place
+        ds.SetGeoTransform(list(grid.geotransform))
     if grid.crs_wkt:
         ds.SetProjection(grid.crs_wkt)
     for i in range(bands):
@@ -929,3 +1032,34 @@ def iter_blocks(grid: Grid, *, tile: int) -> Iterator[Window]:
     for y in range(0, grid.height, tile):
         for x in range(0, grid.width, tile):
             yield Window(x, y, min(tile, grid.width - x), min(tile, grid.height - y))
+
+
+#: Metadata item of a probability or likelihood raster: the threshold its tool cut the mask at.
+THRESHOLD_KEY = "MSSFC_THRESHOLD"
+
+
+def record_threshold(path: str, threshold: float) -> None:
+    """Write into the raster ``path`` the threshold its mask was cut at (:data:`THRESHOLD_KEY`),
+    where the accuracy tool finds it."""
+    ds = gdal.Open(path, gdal.GA_Update)
+    ds.SetMetadataItem(THRESHOLD_KEY, f"{float(threshold):.6g}")
+    ds.FlushCache()
+    ds = None
+
+
+def metadata_item(path: str, key: str) -> str | None:
+    """The dataset-level metadata item ``key`` of the raster ``path``, or None."""
+    ds = open_dataset(path)
+    value = ds.GetMetadataItem(key)
+    ds = None
+    return None if value is None else str(value)
+
+
+def recorded_threshold(path: str) -> float | None:
+    """The threshold :func:`record_threshold` wrote into ``path``, or None (also when it is not
+    a number)."""
+    value = metadata_item(path, THRESHOLD_KEY)
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None

@@ -8,11 +8,14 @@ Processing result as one file.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import gc
 import html
 import io
 import math
+import os
+import uuid
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -124,6 +127,35 @@ def error_map(pred: np.ndarray, ref: np.ndarray, *, valid: np.ndarray | None = N
     return np.ascontiguousarray(np.moveaxis(palette[code], -1, 0))
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, line ends as given) to ``path`` through a temporary file in the
+    same folder that :func:`os.replace` moves into place, so a failure leaves neither a
+    half-written file nor the temporary one (a file already at ``path`` stays as it was).
+
+    Raises
+    ------
+    MssfcError
+        When the folder cannot be made or the file cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MssfcError(
+            f"Cannot create the folder {path.parent} for {path.name}: {exc}. Choose another "
+            "output path."
+        ) from exc
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise MssfcError(f"Cannot write {path}: {exc}. Choose another output path.") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def _fmt(value: float | int) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
@@ -138,7 +170,8 @@ def write_csv(path: str | Path, rows: Sequence[Mapping[str, object]]) -> Path:
     Parameters
     ----------
     path : str or pathlib.Path
-        Output file; parent folders are created.
+        Output file; parent folders are created. Written whole or not at all
+        (:func:`write_text`).
     rows : sequence of mapping
         One dict per row, e.g. ``{"tile": name, **confusion.as_dict()}``. Missing keys are empty
         cells; floats are written with full precision (``nan`` as ``nan``).
@@ -149,15 +182,15 @@ def write_csv(path: str | Path, rows: Sequence[Mapping[str, object]]) -> Path:
         ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     header: list[str] = []
     for row in rows:
         header.extend(k for k in row if k not in header)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=header, restval="")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(dict(row))
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=header, restval="")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(dict(row))
+    write_text(path, buf.getvalue())
     return path
 
 
@@ -311,7 +344,8 @@ def write_html_report(
     Parameters
     ----------
     path : str or pathlib.Path
-        Output ``.html`` file; parent folders are created.
+        Output ``.html`` file; parent folders are created. Written whole or not at all
+        (:func:`write_text`).
     title : str
         Page title (escaped).
     confusion : Confusion
@@ -397,8 +431,7 @@ def write_html_report(
         parts.append(_legend())
 
     parts.append("</body></html>\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(parts), encoding="utf-8")
+    write_text(path, "".join(parts))
     # The figures and their artists refer to each other: free them now, while everything
     # they touch is alive. Left to the interpreter's last collection, after a standalone
     # script's QgsApplication.exitQgis(), they crashed it (make demo ended with a segfault).

@@ -123,7 +123,7 @@ def polygonize(
         Polygons in the mask's CRS; ``stats`` holds ``area`` (map units squared) only.
     """
     progress = progress or NullProgress()
-    grid = grid or mask.grid
+    grid = (grid or mask.grid).display()  # no georeferencing: y = -row, as QGIS draws it
     drv = ogr.GetDriverByName("Memory")
     mem = drv.CreateDataSource(f"poly_{uuid.uuid4().hex}")
     layer = mem.CreateLayer("polygons", srs=_srs_of(grid), geom_type=ogr.wkbPolygon)
@@ -527,19 +527,42 @@ def exterior_points(geom: ogr.Geometry) -> np.ndarray:
     return np.frombuffer(wkb, dtype="<f8", count=2 * count, offset=13).reshape(count, 2)
 
 
-def shape_index(polys: PolygonSet, *, is_canceled: Callable[[], bool] | None = None) -> np.ndarray:
+def shape_index(
+    polys: PolygonSet,
+    *,
+    axis_scale: tuple[float, float] = (1.0, 1.0),
+    is_canceled: Callable[[], bool] | None = None,
+) -> np.ndarray:
     """Geometric index (long side / short side of the minimum-area rectangle) of each polygon.
+
+    ``axis_scale`` ``(sx, sy)`` stretches the x and y map coordinates onto the ground before the
+    rectangle is fitted (:func:`ground_axis_scale`: metres per degree of longitude and of
+    latitude for a geographic CRS, where a square on the ground is not square in degrees).
     ``is_canceled`` is asked every few thousand polygons."""
     from .unsupervised.objects import geometric_index
 
     layer = polys.layer
+    scale = np.asarray(axis_scale, dtype=np.float64)
+    stretch = not np.all(scale == 1.0)
     out = np.empty(len(polys))
     for i, fid in enumerate(polys.fids):
         if is_canceled is not None and i % 4096 == 0 and is_canceled():
             raise Canceled("Canceled by the user.")
         feat = layer.GetFeature(int(fid))
-        out[i] = geometric_index(exterior_points(feat.GetGeometryRef()))
+        pts = exterior_points(feat.GetGeometryRef())
+        out[i] = geometric_index(pts * scale if stretch else pts)
     return out
+
+
+def ground_axis_scale(grid: Grid) -> tuple[float, float]:
+    """Ground metres per map unit along x and along y, relative to each other: ``(1, 1)`` for a
+    projected CRS or no CRS (the same unit on both axes, which a ratio of lengths ignores), the
+    metres per degree of longitude and of latitude at the grid's centre for a geographic one."""
+    ground = grid.ground_pixel_size()
+    if ground is None:
+        return 1.0, 1.0
+    sx, sy = ground[0] / grid.pixel_size[0], ground[1] / grid.pixel_size[1]
+    return (1.0, 1.0) if math.isclose(sx, sy, rel_tol=1e-9) else (sx, sy)
 
 
 def write_gpkg(
@@ -662,8 +685,11 @@ def _largest_part(geom: ogr.Geometry) -> ogr.Geometry:
     return best.Clone() if best is not None else geom
 
 
-def change_types(mean_b1: np.ndarray, mean_b2: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
-    """Label change polygons from the mean building probability at T1 and T2 inside each.
+def change_types(
+    mean_b1: np.ndarray, mean_b2: np.ndarray, *, thresholds: tuple[float, float] = (0.5, 0.5)
+) -> np.ndarray:
+    """Label change polygons from the mean building probability at T1 and T2 inside each, a
+    building where it reaches ``thresholds`` (T1's, T2's: those of the building masks).
 
     Returns
     -------
@@ -671,8 +697,8 @@ def change_types(mean_b1: np.ndarray, mean_b2: np.ndarray, *, threshold: float =
         ``"new building"`` (building at T2 only), ``"demolished building"`` (T1 only), or
         ``"modified"`` (building at both dates, or at neither: a change of another kind).
     """
-    b1 = np.nan_to_num(mean_b1) >= threshold
-    b2 = np.nan_to_num(mean_b2) >= threshold
+    b1 = np.nan_to_num(mean_b1) >= thresholds[0]
+    b2 = np.nan_to_num(mean_b2) >= thresholds[1]
     out = np.full(mean_b1.shape, "modified", dtype=object)
     out[b2 & ~b1] = "new building"
     out[b1 & ~b2] = "demolished building"
@@ -690,6 +716,7 @@ def polygons_from_mask(
     max_aspect_ratio: float | None = None,
     with_gi: bool = False,
     change_type_from: tuple[str, str] | None = None,
+    change_type_thresholds: tuple[float, float] = (0.5, 0.5),
     filtered_mask_path: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[str, int]:
@@ -710,7 +737,8 @@ def polygons_from_mask(
         Drop polygons whose geometric index (long / short side of the minimum-area rectangle)
         exceeds this; implies ``with_gi``.
     change_type_from
-        ``(name_t1, name_t2)`` of two ``values`` (building probabilities): adds ``change_type``.
+        ``(name_t1, name_t2)`` of two ``values`` (building probabilities): adds ``change_type``
+        (:func:`change_types`, a building where the mean reaches ``change_type_thresholds``).
     filtered_mask_path
         Also write the mask of the kept polygons there (uint8 0/1, nodata 255).
 
@@ -721,7 +749,7 @@ def polygons_from_mask(
     """
     progress = progress or NullProgress()
     mask = _open_mask(mask_path)
-    grid = mask.grid
+    grid = mask.grid.display()  # the polygons' georeferencing (y = -row without any)
     if not area_scale > 0:
         raise MssfcError(f"area_scale must be positive, got {area_scale}.")
     min_pixels = min_component_pixels(min_area, pixel_area(grid) * area_scale) if _PRESIEVE else 0
@@ -735,7 +763,11 @@ def polygons_from_mask(
     polys = polys.subset(polys.stats["area"] * area_scale >= min_area)
     attrs: dict[str, np.ndarray] = {}
     if with_gi or max_aspect_ratio is not None:
-        gi = shape_index(polys, is_canceled=progress.is_canceled) if len(polys) else np.zeros(0)
+        gi = (
+            shape_index(polys, axis_scale=ground_axis_scale(grid), is_canceled=progress.is_canceled)
+            if len(polys)
+            else np.zeros(0)
+        )
         if max_aspect_ratio is not None:
             polys, gi = polys.subset(gi <= max_aspect_ratio), gi[gi <= max_aspect_ratio]
         attrs["gi"] = gi
@@ -755,7 +787,8 @@ def polygons_from_mask(
         text = None
         if change_type_from is not None:
             a, b = change_type_from
-            text = {"change_type": list(change_types(means[a], means[b]))}
+            kinds = change_types(means[a], means[b], thresholds=change_type_thresholds)
+            text = {"change_type": list(kinds)}
         write_gpkg(
             out_path,
             polys,

@@ -9,11 +9,12 @@ import pytest
 from osgeo import gdal, ogr, osr
 
 from mssfc_qgis.core.newlybuilt import (
+    NewlyBuiltConfig,
     objects_stage,
     pixel_size_metres,
     square_metres_per_map_unit,
 )
-from mssfc_qgis.core.raster import Grid, write_array
+from mssfc_qgis.core.raster import Grid, metres_per_degree, write_array
 
 osr.UseExceptions()
 
@@ -120,3 +121,44 @@ def test_deep_tools_area_scale(tmp_path):
     ew, ns = _ground_sides(deg, 32633)
     scale = ground_area_scale(str(tmp_path / "deg.tif"))
     assert scale * 1.3e-5 * 9e-6 == pytest.approx(ew * ns, rel=3e-3)
+
+
+def _gi_of_rectangles(path, grid: Grid) -> list[float]:
+    """GI written by the objects stage for a 6 x 18 and a 10 x 10 pixel rectangle on ``grid``."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[3:9, 3:21] = 1
+    mask[20:30, 20:30] = 1
+    write_array(str(path), mask, grid, nodata=255)
+    out = str(path).replace(".tif", ".gpkg")
+    cfg = NewlyBuiltConfig(min_area_m2=0.0, max_aspect_ratio=10.0)
+    objects_stage(str(path), out, cfg=cfg)
+    ds = ogr.Open(out)
+    layer = ds.GetLayer(0)
+    gis = sorted(f.GetField("gi") for f in layer)
+    ds = None
+    return gis
+
+
+@pytest.mark.parametrize("lat", [30.0, 64.0])
+def test_gi_is_measured_on_the_ground_in_degrees_too(tmp_path, lat):
+    """Pixels square on the ground are not square in degrees (a degree of longitude shrinks
+    with the latitude): GI is the ground shape's, 1 for a square and 3 for a 6 x 18 rectangle,
+    as in UTM, not the shape in degrees."""
+    along_lon, along_lat = metres_per_degree(lat)
+    step_y = 1.0 / along_lat  # 1 m
+    deg = Grid(40, 40, (15.0, 1.0 / along_lon, 0.0, lat, 0.0, -step_y), _srs(4326).ExportToWkt())
+    assert _gi_of_rectangles(tmp_path / "deg.tif", deg) == [
+        pytest.approx(1.0, rel=2e-3),
+        pytest.approx(3.0, rel=2e-3),
+    ]
+
+
+def test_gi_does_not_depend_on_where_the_map_is(tmp_path):
+    """The same objects at a northing of 8.9 million metres and near the origin: the same GI
+    (OpenCV fits the rectangle in float32, whose spacing is 1 m at 8.9e6)."""
+    far = Grid(40, 40, (700000.0, 0.3, 0.0, 8_900_000.0, 0.0, -0.3), _srs(32633).ExportToWkt())
+    near = Grid(40, 40, (0.0, 0.3, 0.0, 12.0, 0.0, -0.3), _srs(32633).ExportToWkt())
+    a = _gi_of_rectangles(tmp_path / "far.tif", far)
+    b = _gi_of_rectangles(tmp_path / "near.tif", near)
+    assert a == pytest.approx(b, rel=1e-6)
+    assert b == [pytest.approx(1.0), pytest.approx(3.0)]

@@ -121,3 +121,19 @@ def test_both_polygons_refused(tmp_path):
     ds = None
     with pytest.raises(MssfcError, match="Both the prediction and the reference are polygons"):
         assess(path, path)
+
+
+def test_polygons_of_an_image_without_georeferencing_score_against_its_masks(tmp_path):
+    """Polygons made from a PNG-like mask (no georeferencing: y = -row, where QGIS draws it)
+    are burnt back onto the same pixels when assessed against a mask without georeferencing."""
+    from mssfc_qgis.core.assessment import assess
+    from mssfc_qgis.core.vector import polygons_from_mask
+
+    mask = np.zeros((40, 60), np.uint8)
+    mask[5:12, 8:30] = 1  # near the top: a flip would put it near the bottom
+    mask[25:37, 40:55] = 1
+    path = write_array(str(tmp_path / "m.tif"), mask, Grid(60, 40), nodata=255)
+    gpkg, count = polygons_from_mask(path, str(tmp_path / "m.gpkg"))
+    assert count == 2
+    result = assess(gpkg, path)
+    assert result.confusion.metrics()["iou"] == 1.0

@@ -126,7 +126,7 @@ def test_band_mismatch(tmp_path, rng, model):
 
 
 def test_resample_to_model_resolution(tmp_path, rng, model):
-    """Input at 1.5 m vs model 0.5 m: warned, run at 0.5 m, outputs back on the input grid."""
+    """Input at 1.5 m vs model 0.5 m: said, run at 0.5 m, outputs back on the input grid."""
     yy, xx = np.mgrid[0:60, 0:50]
     smooth = 128 + 100 * np.sin(xx / 7.0) * np.cos(yy / 9.0)
     t = np.stack([smooth] * 3).astype(np.uint8)
@@ -143,7 +143,7 @@ def test_resample_to_model_resolution(tmp_path, rng, model):
             return False
 
         def info(self, m):
-            pass
+            warnings.append(m)
 
         def warning(self, m):
             warnings.append(m)
@@ -158,9 +158,79 @@ def test_resample_to_model_resolution(tmp_path, rng, model):
         options=InferenceOptions(resample=True),
         progress=Rec(),
     )
-    assert warnings and "1.50 m" in warnings[0]
+    said = [w for w in warnings if "1.50 m" in w]
+    assert said and "resampled to the model's resolution" in said[0]
     prob, pg = read_array(out["probability"])
     assert (pg.width, pg.height) == (50, 60) and pg.geotransform == grid.geotransform
     exp = tiny_onnx.expected(t / 255.0, t / 255.0)["building_t2"]
     assert np.abs(prob[0] - exp).mean() < 0.02  # up- then down-sampled: close, not exact
     assert not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize(
+    ("epsg", "step", "metres"),
+    [(2236, 1.5 / 0.3048006096, 1.5), (4326, None, 1.5), (32633, 1.5, 1.5), (32633, 0.6, 0.6)],
+)
+def test_resolution_is_judged_on_the_ground_whatever_the_unit(epsg, step, metres, model):
+    """1.5 m pixels in US feet or in degrees are 1.5 m, not 1.5 feet or 1.5 degrees: the
+    model's grid has 0.5 m pixels on the ground (3x as many), and 0.6 m is close enough."""
+    from osgeo import osr
+
+    from mssfc_qgis.core.deep import _model_grid, resolution_note
+    from mssfc_qgis.core.raster import metres_per_degree
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    if epsg == 4326:
+        lon_m, lat_m = metres_per_degree(45.0)
+        gt = (10.0, metres / lon_m, 0.0, 45.0 + 30 * metres / lat_m, 0.0, -metres / lat_m)
+    else:
+        gt = (700000.0, step, 0.0, 500000.0, 0.0, -step)
+    grid = Grid(40, 60, gt, srs.ExportToWkt())
+    note = resolution_note(model, grid)
+    assert model.metadata.resolution_m == 0.5
+    if metres == 0.6:
+        assert note is None
+        return
+    assert note is not None and "1.50 m" in note
+    fine = _model_grid(grid, 0.5)
+    assert (fine.width, fine.height) == (120, 180)
+    # the same extent
+    assert fine.geotransform[0] == gt[0] and fine.geotransform[3] == gt[3]
+    assert fine.width * fine.geotransform[1] == pytest.approx(40 * gt[1])
+    assert fine.height * fine.geotransform[5] == pytest.approx(60 * gt[5])
+
+
+def test_small_tiles_take_a_smaller_default_overlap(model):
+    """Only TILE_SIZE set, below twice the model's overlap: the default overlap shrinks to a
+    quarter of the tile instead of failing; a chosen overlap that does not fit says what does."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from mssfc_qgis.core.deep import check_tile, default_overlap
+
+    # the bundled model's recommendation, 64 px, with the smallest tile this model takes
+    wide = SimpleNamespace(metadata=replace(model.metadata, tile_overlap=64))
+    tile = 2 * model.metadata.size_multiple
+    assert tile <= 2 * 64
+    overlap = default_overlap(wide, tile)
+    assert overlap == tile // 4
+    check_tile(wide, tile, overlap)
+    with pytest.raises(MssfcError, match=rf"from 0 to {tile // 2 - 1} px"):
+        check_tile(wide, tile, 64)
+
+
+def test_probability_outputs_record_the_threshold_of_their_mask(tmp_path, rng, model):
+    """The accuracy tool cuts a probability where its tool did: the threshold is in the file."""
+    from mssfc_qgis.core.raster import recorded_threshold
+
+    t = rng.integers(0, 255, (3, 64, 64)).astype(np.uint8)
+    a = write_array(str(tmp_path / "a.tif"), t, Grid(64, 64, GT, utm_wkt()))
+    sources, g, _ = open_single(a, bands=None, model=model)
+    out = {"probability": str(tmp_path / "p.tif"), "mask": str(tmp_path / "m.tif")}
+    run_inference("extraction", model, sources, g, out)
+    assert recorded_threshold(out["probability"]) == model.metadata.thresholds["building_t2"]
+    assert recorded_threshold(out["mask"]) is None
+    out = {"probability": str(tmp_path / "p2.tif")}
+    run_inference("extraction", model, sources, g, out, options=InferenceOptions(threshold=0.7))
+    assert recorded_threshold(out["probability"]) == 0.7

@@ -16,6 +16,7 @@ from mssfc_qgis.core.raster import (
     Window,
     align_pair,
     copy_raster,
+    decimated_read,
     fit_scaling,
     open_raster,
     read_array,
@@ -393,3 +394,43 @@ def test_one_read_validity_equals_gdal_mask(tmp_path, dtype, nodata):
     np.testing.assert_array_equal(data, src.read(win))
     np.testing.assert_array_equal(valid, src.read_valid(win))
     assert (~valid).sum() >= 1
+
+
+def _three_band(tmp_path: Path, nodata: list[float]) -> tuple[str, np.ndarray]:
+    """A 3-band uint8 image whose first band is 0 in a dark stripe (a shadow) and whose every
+    band is 0 in a 4-px collar; band b's nodata is ``nodata[b]``."""
+    data = np.full((3, 24, 32), 90, np.uint8)
+    data[:, :, 10:13] = [[[0]], [[40]], [[50]]]  # one band at 0, the others not
+    data[:, :4] = 0
+    tif = str(tmp_path / "shadow.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(tif, 32, 24, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform(GT)
+    for b in range(3):
+        ds.GetRasterBand(b + 1).WriteArray(data[b])
+    ds = None
+    path = str(tmp_path / f"shadow_{'_'.join(map(str, nodata))}.vrt")  # nodata per band
+    ds = gdal.Translate(path, tif, format="VRT")
+    for b in range(3):
+        ds.GetRasterBand(b + 1).SetNoDataValue(nodata[b])
+    ds = None
+    return path, data
+
+
+def test_a_shared_nodata_masks_a_pixel_only_where_every_band_holds_it(tmp_path):
+    # GDAL's convention (gdalwarp's UNIFIED_SRC_NODATA): with nodata 0 on every band of an RGB
+    # image, a shadow with red at 0 is a valid pixel; only the all-zero collar is nodata
+    path, data = _three_band(tmp_path, [0, 0, 0])
+    src = open_raster(path)
+    win = src.grid.full
+    _, valid = src.read_with_valid(win)
+    np.testing.assert_array_equal(valid, (data != 0).any(axis=0))
+    assert valid[10:, 10:13].all() and not valid[:4].any()
+    np.testing.assert_array_equal(src.read_valid(win), valid)
+    _, decimated = decimated_read(src, max_pixels=10_000)
+    np.testing.assert_array_equal(decimated, valid)
+    # bands of their own nodata values: each band masks on its own, as GDAL's masks say
+    path, data = _three_band(tmp_path, [0, 1, 2])
+    src = open_raster(path)
+    _, valid = src.read_with_valid(win)
+    assert not valid[:, 10:13].any()
+    np.testing.assert_array_equal(src.read_valid(win), valid)

@@ -94,6 +94,12 @@ def test_filtered_mask_roundtrip(tmp_path):
 def test_change_types():
     t = change_types(np.array([0.1, 0.9, 0.8, 0.2]), np.array([0.9, 0.1, 0.7, np.nan]))
     assert list(t) == ["new building", "demolished building", "modified", "modified"]
+    # at the building masks' thresholds (the bundled model's 0.30): the same polygons, read as
+    # the building masks of the same run read them
+    b1, b2 = np.array([0.2, 0.4, 0.1]), np.array([0.35, 0.1, 0.25])
+    t = change_types(b1, b2, thresholds=(0.3, 0.3))
+    assert list(t) == ["new building", "demolished building", "modified"]
+    assert list(change_types(b1, b2)) == ["modified", "modified", "modified"]
 
 
 # ---------------------------------------------------------------------------------------------

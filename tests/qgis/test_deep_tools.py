@@ -57,6 +57,44 @@ def test_change_detection_tool(provider, scene, tmp_path):
     assert 0.5 < feat.GetField("mean_probability") <= 1.0
 
 
+def test_change_types_follow_the_building_thresholds(provider, scene, tmp_path):
+    """The polygons' change types read the building probabilities at the thresholds that cut
+    the building masks (the model's own: here 0.05 for buildings, 0.5 for change), not at 0.5:
+    the new building's T1 probability, about 0.07, is a building at T1 in the T1 mask of the
+    same run, so the change is "modified", not "new building"."""
+    import json
+
+    import processing
+
+    a, b, _ = scene
+    props = tiny_onnx.metadata()
+    props["thresholds"] = json.dumps({"building_t1": 0.05, "building_t2": 0.05, "change": 0.5})
+    model = str(tiny_onnx.build(tmp_path / "low.onnx", props=props))
+    res = processing.run(
+        "mssfc:changedetection",
+        {
+            "INPUT_T1": a,
+            "INPUT_T2": b,
+            "MODEL": model,
+            "DEVICE": 2,
+            "TILE_SIZE": 64,
+            "OVERLAP": 16,
+            "OUTPUT_CHANGE": str(tmp_path / "change.tif"),
+            "OUTPUT_PROBABILITY": str(tmp_path / "prob.tif"),
+            "OUTPUT_BUILDINGS_T1": str(tmp_path / "b1.tif"),
+            "OUTPUT_POLYGONS": str(tmp_path / "change.gpkg"),
+        },
+    )
+    b1, _ = read_array(res["OUTPUT_BUILDINGS_T1"])
+    assert b1[0, 20:50, 30:70].all()
+    ds = ogr.Open(res["OUTPUT_POLYGONS"])
+    layer = ds.GetLayer(0)
+    assert layer.GetFeatureCount() == 1
+    feat = layer.GetNextFeature()
+    assert 0.05 < feat.GetField("mean_building_t1") < 0.5 < feat.GetField("mean_building_t2")
+    assert feat.GetField("change_type") == "modified"
+
+
 def test_building_extraction_and_newlybuilt_tools(provider, scene, tmp_path):
     import processing
 
@@ -95,6 +133,24 @@ def test_building_extraction_and_newlybuilt_tools(provider, scene, tmp_path):
     assert {"area", "gi", "mean_likelihood", "mean_ci", "mean_bi"} <= set(names)
     feat = layer.GetNextFeature()
     assert feat.GetField("gi") == pytest.approx(40 / 30, rel=0.05)
+    mask, _ = read_array(res["OUTPUT_MASK"])
+    assert mask[0, 20:50, 30:70].all()
+    # MIN_AREA above the building's 300 m2 drops it from the mask too, not only the polygons
+    res = processing.run(
+        "mssfc:newlybuilt_deep",
+        {
+            "INPUT_T1": a,
+            "INPUT_T2": b,
+            "MODEL": model,
+            "TILE_SIZE": 64,
+            "MIN_AREA": 301,
+            "OUTPUT_LIKELIHOOD": str(tmp_path / "nl2.tif"),
+            "OUTPUT_MASK": str(tmp_path / "nm2.tif"),
+        },
+    )
+    mask, _ = read_array(res["OUTPUT_MASK"])
+    assert mask[0, 20:50, 30:70].sum() == 0 and set(np.unique(mask)) <= {0, 255}
+    assert res["OUTPUT_POLYGONS"] is None
 
 
 def test_bad_model_and_no_overlap(provider, scene, tmp_path):

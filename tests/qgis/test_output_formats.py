@@ -141,3 +141,50 @@ def test_a_destination_without_extension_gets_the_default_one(provider, scene, t
     assert res["OUTPUT_MASK"] == str(tmp_path / "mask.tif")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.tif", "polys.gpkg"]
     assert len(_areas(res["OUTPUT_POLYGONS"])) == res["COUNT"] > 0
+
+
+@pytest.mark.parametrize("where", ["folder", "proc"])
+def test_an_unwritable_destination_stops_the_run_before_it_writes(provider, scene, tmp_path, where):
+    """A GeoPackage destination that is a folder, or lies on a file system that takes no files:
+    the run stops at once with a message, and the other outputs are not written either."""
+    from qgis.core import QgsProcessingException
+
+    if where == "folder":
+        (tmp_path / "taken.gpkg").mkdir()
+        polygons, message = str(tmp_path / "taken.gpkg"), "it is a folder"
+    else:
+        polygons, message = "/proc/mssfc-test.gpkg", "Cannot write to /proc"
+    import processing
+
+    with pytest.raises(QgsProcessingException, match=message):
+        processing.run(
+            "mssfc:newlybuilt",
+            {
+                "INPUT_T1": scene["t1"],
+                "INPUT_T2": scene["t2"],
+                "OUTPUT_LIKELIHOOD": str(tmp_path / "likelihood.tif"),
+                "OUTPUT_MASK": str(tmp_path / "mask.tif"),
+                "OUTPUT_POLYGONS": polygons,
+            },
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == (
+        ["taken.gpkg"] if where == "folder" else []
+    )
+
+
+def test_an_image_that_cannot_be_decoded_gives_a_message(provider, scene, tmp_path):
+    """A GeoTIFF cut short (an interrupted download): its header opens, its pixels do not.
+    The message names the file and what to do; nothing is written."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    whole = Path(scene["t2"]).read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(whole[: len(whole) // 2])
+    out = tmp_path / "out"
+    with pytest.raises(QgsProcessingException, match=r"Cannot read the pixels of .*cut\.tif.*"):
+        processing.run(
+            "mssfc:morphologicalbuildingindex",
+            {"INPUT": str(cut), "OUTPUT": str(out / "mbi.tif")},
+        )
+    assert not out.exists() or not list(out.iterdir())

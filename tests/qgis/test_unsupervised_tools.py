@@ -228,3 +228,55 @@ def test_tools_use_the_cores_qgis_allows(provider):
         assert compute_workers() == min(cores, MAX_WORKERS)
     finally:
         QgsApplication.setMaxThreads(before)
+
+
+def test_outputs_of_an_image_without_georeferencing_overlay_it_in_qgis(provider, tmp_path):
+    """A PNG pair (no georeferencing): QGIS draws the image at x = column, y = -row; the
+    rasters, the polygons and the segment lines land on it, not mirrored below it."""
+    import processing
+    from qgis.core import QgsRasterLayer, QgsVectorLayer
+
+    from tests.conftest import shared_data
+
+    folder = shared_data("levir-cd-256")
+    stem = (folder / "list" / "demo.txt").read_text().split()[0]
+    stem = stem if stem.endswith(".png") else f"{stem}.png"
+    t1, t2 = str(folder / "A" / stem), str(folder / "B" / stem)
+    res = processing.run(
+        "mssfc:newlybuilt",
+        {
+            "INPUT_T1": t1,
+            "INPUT_T2": t2,
+            "MIN_AREA": 5,
+            "OUTPUT_LIKELIHOOD": str(tmp_path / "lik.tif"),
+            "OUTPUT_MASK": str(tmp_path / "mask.tif"),
+            "OUTPUT_POLYGONS": str(tmp_path / "new.gpkg"),
+        },
+    )
+    image = QgsRasterLayer(t2, "t2").extent()
+    assert (image.xMinimum(), image.yMinimum(), image.xMaximum(), image.yMaximum()) == (
+        0,
+        -256,
+        256,
+        0,
+    )
+    for key in ("OUTPUT_LIKELIHOOD", "OUTPUT_MASK"):
+        assert QgsRasterLayer(res[key], key).extent() == image
+    polygons = QgsVectorLayer(res["OUTPUT_POLYGONS"], "new")
+    assert polygons.featureCount() > 0
+    assert image.contains(polygons.extent())
+    mask, _ = read_array(res["OUTPUT_MASK"])
+    for feature in polygons.getFeatures():
+        point = feature.geometry().pointOnSurface().asPoint()
+        assert mask[0, int(-point.y()), int(point.x())] == 1  # row = -y, column = x
+    seg = processing.run(
+        "mssfc:buildinglineindex",
+        {
+            "INPUT": t2,
+            "OUTPUT": str(tmp_path / "bli.tif"),
+            "OUTPUT_SEGMENTS": str(tmp_path / "s.gpkg"),
+        },
+    )
+    lines = QgsVectorLayer(seg["OUTPUT_SEGMENTS"], "segments")
+    assert lines.featureCount() > 0 and image.contains(lines.extent())
+    assert QgsRasterLayer(seg["OUTPUT"], "bli").extent() == image

@@ -5,7 +5,8 @@ meeting at right angles; roads, fields and rivers give long straight edges witho
 partners. Steps:
 
 1. :func:`detect_segments` — LSD (von Gioi et al., IEEE TPAMI 32(4), 2010) on 8-bit brightness,
-   ``cv2.createLineSegmentDetector``.
+   ``cv2.createLineSegmentDetector``. Invalid pixels (nodata) act as pixels outside the image:
+   no segment inside them, none along their edge (see :func:`detect_segments`).
 2. :func:`perpendicular_pairs` — the Line segment Verticality Criterion (LVC): two segments pass
    when their *minimum segment-to-segment distance* (closest points of the two segments, 0 when
    they cross) is at most ``max_distance`` and their acute angle differs from 90 degrees by at
@@ -49,6 +50,9 @@ __all__ = [
 ]
 
 BLUR_TRUNCATE = 3.0  # Gaussian kernel radius in sigmas
+#: A segment with more than half its length within this many pixels of an invalid pixel runs
+#: along the edge of the invalid area (LSD's 0.8 subsampling blurs that edge over ~2 px).
+NEAR_INVALID_PX = 2.0
 
 
 def detect_segments(
@@ -56,6 +60,7 @@ def detect_segments(
     *,
     value_range: tuple[float, float] | None = None,
     min_length: float = 0.0,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """Line segments of a brightness image by LSD.
 
@@ -64,9 +69,19 @@ def detect_segments(
     brightness : (H, W) float array
     value_range : (low, high), optional
         Brightness mapped to 0..255 (clipped). Fit it once globally so that every window is
-        scaled alike; default the window's own finite min and max.
+        scaled alike; default the window's own finite, valid min and max.
     min_length : float
         Drop segments shorter than this (pixels).
+    valid : (H, W) bool, optional
+        False at invalid pixels (nodata, e.g. a scene's collar), which act as pixels outside the
+        image. They are filled with ``low`` before LSD, so nothing is found inside them (as for
+        non-finite values), and the step edge that fill makes along their boundary is removed
+        afterwards: a segment with more than half its length within :data:`NEAR_INVALID_PX` of
+        an invalid or non-finite pixel is dropped (:func:`_runs_along_invalid`). Filling with
+        the nearest valid value instead would leave no step, but it smears every edge that meets
+        the boundary into stripes across the invalid area, which LSD reports as segments
+        reaching into it. Edges parallel to the boundary and within 2 px of it are lost, as LSD
+        loses them at the image's border.
 
     Returns
     -------
@@ -78,6 +93,14 @@ def detect_segments(
     if b.ndim != 2:
         raise MssfcError(f"detect_segments needs a 2-D brightness array, got {b.shape}.")
     finite = np.isfinite(b)
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        if valid.shape != b.shape:
+            raise MssfcError(f"valid has shape {valid.shape}, the brightness {b.shape}.")
+        if not valid.all():
+            finite = finite & valid
+        else:
+            valid = None
     if value_range is None:
         if not finite.any():
             return np.zeros((0, 4), np.float32)
@@ -96,7 +119,27 @@ def detect_segments(
     seg = lines.reshape(-1, 4).astype(np.float32)
     if min_length > 0:
         seg = seg[np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]) >= min_length]
+    if valid is not None and len(seg):
+        seg = seg[~_runs_along_invalid(seg, finite)]
     return np.ascontiguousarray(seg)
+
+
+def _runs_along_invalid(seg: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """(N,) bool: which ``(N, 4)`` segments have more than half their sample points (every
+    half pixel) within :data:`NEAR_INVALID_PX` of a pixel where ``usable`` (H, W) is False."""
+    dist = cv2.distanceTransform(usable.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    s = seg.astype(np.float64)
+    n_pts = np.ceil(2.0 * np.hypot(s[:, 2] - s[:, 0], s[:, 3] - s[:, 1])).astype(np.int64) + 1
+    owner = np.repeat(np.arange(len(s)), n_pts)
+    frac = (np.arange(owner.size) - (np.cumsum(n_pts) - n_pts)[owner]) / np.maximum(
+        n_pts[owner] - 1, 1
+    )
+    pts = s[owner, :2] + frac[:, None] * (s[owner, 2:] - s[owner, :2])
+    h, w = usable.shape
+    col = np.clip(np.rint(pts[:, 0]).astype(np.int64), 0, w - 1)
+    row = np.clip(np.rint(pts[:, 1]).astype(np.int64), 0, h - 1)
+    near = np.bincount(owner, weights=dist[row, col] <= NEAR_INVALID_PX, minlength=len(s))
+    return near > 0.5 * n_pts
 
 
 def _point_segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -406,13 +449,15 @@ def building_line_index(
     min_length: float = 0.0,
     max_arm: float | None = None,
     value_range: tuple[float, float] | None = None,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """Raw (un-normalized) BLI of one window: detect, keep perpendicular pairs, densify.
 
     Parameters as in :func:`detect_segments`, :func:`perpendicular_pairs` and
-    :func:`line_density` (all lengths in pixels). Returns (H, W) float32 in [0, 1].
+    :func:`line_density` (all lengths in pixels). Returns (H, W) float32 in [0, 1], 0 where
+    ``valid`` is False.
     """
-    seg = detect_segments(brightness, value_range=value_range, min_length=min_length)
+    seg = detect_segments(brightness, value_range=value_range, min_length=min_length, valid=valid)
     pairs = perpendicular_pairs(
         seg, max_distance=max_distance, angle_tolerance_deg=angle_tolerance_deg
     )
@@ -420,7 +465,8 @@ def building_line_index(
     remap = np.full(len(seg), -1, np.int64)
     remap[kept] = np.arange(len(kept))
     h, w = np.shape(brightness)
-    return line_density((h, w), seg[kept], sigma=sigma, pairs=remap[pairs], max_arm=max_arm)
+    density = line_density((h, w), seg[kept], sigma=sigma, pairs=remap[pairs], max_arm=max_arm)
+    return density if valid is None else np.where(valid, density, np.float32(0.0))
 
 
 @dataclass(frozen=True)

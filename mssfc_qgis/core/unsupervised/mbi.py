@@ -30,13 +30,19 @@ where a bright plateau floods more than K pixels (e.g. along a bright road into 
 farther than K away). ``reconstruction_radius=None`` runs to convergence (the textbook operator,
 non-local; with the same halo, tiles agree with the untiled result on most but not all pixels —
 see the tests).
+
+Invalid pixels (nodata, e.g. a scene's collar) are treated exactly as pixels outside the array:
+the erosion ignores them (they enter it at the type's maximum, neutral for a minimum, as OpenCV
+pads the array's border) and the reconstruction cannot pass through them (marker and mask at the
+type's minimum, neutral for a maximum). The MBI of an image's valid part therefore equals the MBI
+of that part cut out on its own, and the collar's edge is no bright or dark structure.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import cv2
 import numpy as np
@@ -47,6 +53,7 @@ __all__ = [
     "DIRECTIONS",
     "brightness",
     "line_kernel",
+    "mask_invalid",
     "mbi_direct",
     "mbi_halo",
     "mbi_lengths",
@@ -293,15 +300,57 @@ def white_tophat_by_reconstruction(
     direction: int,
     radius: int | None,
     core: Region | None = None,
+    erode_from: np.ndarray | None = None,
 ) -> np.ndarray:
     """``WTH(d, s) = b - R_b(erode(b, line(d, s)))``, same dtype as ``b`` (never negative).
 
     With ``core`` (see :func:`reconstruct_by_dilation`) only the values inside that box are
-    meaningful.
+    meaningful. ``erode_from``: the array the erosion reads instead of ``b``, same shape and
+    dtype (:func:`mask_invalid` makes both for an image with invalid pixels).
     """
-    marker = cv2.erode(b, line_kernel(length, direction))  # outside the array is ignored
+    source = b if erode_from is None else erode_from
+    marker = cv2.erode(source, line_kernel(length, direction))  # outside the array is ignored
     opened = reconstruct_by_dilation(marker, b, radius=radius, core=core)
     return cv2.subtract(b, opened)
+
+
+def mask_invalid(
+    work: np.ndarray, valid: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Make invalid pixels act as pixels outside the array in :func:`white_tophat_by_reconstruction`.
+
+    Parameters
+    ----------
+    work : (H, W) uint8, uint16 or float32
+        Brightness as the morphology runs on it.
+    valid : (H, W) bool, optional
+
+    Returns
+    -------
+    b, erode_from : (H, W) arrays of ``work``'s dtype
+        ``b`` is ``work`` with invalid pixels at the type's minimum (the reconstruction's mask:
+        nothing grows into or through them, and a maximum over a neighbourhood ignores them);
+        ``erode_from`` is ``work`` with invalid pixels at the type's maximum (a minimum over a
+        line ignores them, as OpenCV's border does). ``(work, None)`` when every pixel is valid
+        or ``valid`` is None: no extra work, the same result as before invalid pixels existed.
+    """
+    valid = _some_invalid(valid, work.shape)
+    if valid is None:
+        return work, None
+    info = np.iinfo(work.dtype) if work.dtype.kind in "ui" else np.finfo(work.dtype)
+    b = np.where(valid, work, work.dtype.type(info.min))
+    erode_from = np.where(valid, work, work.dtype.type(info.max))
+    return b, erode_from
+
+
+def _some_invalid(valid: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``valid`` as a bool array when it marks some pixel invalid, else None (nothing to do)."""
+    if valid is None:
+        return None
+    valid = np.asarray(valid, dtype=bool)
+    if valid.shape != tuple(shape):
+        raise MssfcError(f"valid has shape {valid.shape}, the brightness {tuple(shape)}.")
+    return None if valid.all() else valid
 
 
 def _prepare(
@@ -312,10 +361,17 @@ def _prepare(
     directions: Sequence[int],
     reconstruction_radius: Radius,
     value_range: tuple[float, float] | None,
-) -> tuple[np.ndarray, tuple[int, ...], int | None, float]:
+    valid: np.ndarray | None,
+) -> _Prepared:
+    """The checked parameters and the arrays the morphology runs on (see :class:`_Prepared`)."""
     b = np.asarray(b)
     if b.ndim != 2:
         raise MssfcError(f"MBI needs a 2-D brightness array, got shape {b.shape}.")
+    valid = _some_invalid(valid, b.shape)
+    if valid is not None:
+        # what invalid pixels hold (a 0 fill, NaN) must not decide between the 8- and 16-bit paths
+        fill = 0.0 if value_range is None else float(value_range[0])
+        b = np.where(valid, b.astype(np.float32, copy=False), np.float32(fill))
     lengths = mbi_lengths(min_length, max_length, step)
     for d in directions:
         if d not in _STEP:
@@ -332,7 +388,22 @@ def _prepare(
     else:
         work = np.nan_to_num(b.astype(np.float32), nan=0.0)
         unit = 1.0
-    return work, lengths, radius, unit
+    work, erode_from = mask_invalid(work, valid)
+    return _Prepared(work, erode_from, valid, lengths, radius, unit)
+
+
+class _Prepared(NamedTuple):
+    """What both MBI forms run on: ``work`` (H, W) the brightness (invalid pixels at the type's
+    minimum) and ``erode_from`` what the erosions read (:func:`mask_invalid`), ``valid`` (H, W)
+    bool or None when every pixel is valid, the line ``lengths`` (pixels), the reconstruction
+    ``radius`` and the brightness ``unit`` of one step of ``work``."""
+
+    work: np.ndarray
+    erode_from: np.ndarray | None
+    valid: np.ndarray | None
+    lengths: tuple[int, ...]
+    radius: int | None
+    unit: float
 
 
 def morphological_building_index(
@@ -364,7 +435,9 @@ def morphological_building_index(
         is exact (:func:`to_uint8_exact`), else on 16-bit quantized brightness (8x to 16x faster
         than float32); the result is in brightness units.
     valid : (H, W) bool, optional
-        Invalid pixels get 0 (their brightness still takes part in the morphology).
+        Invalid pixels act as pixels outside the array (:func:`mask_invalid`): their brightness
+        takes no part in the morphology, and their MBI is 0. On the valid part, the result
+        equals that of the valid part cut out alone (where it is a rectangle).
     core : (rows, cols) slices, optional
         Compute only this part of the array (a tile's core inside its halo): the same values
         there, with less work (see :func:`reconstruct_by_dilation`).
@@ -374,18 +447,25 @@ def morphological_building_index(
     (H, W) float32, or the ``core``'s shape
         MBI in brightness units, >= 0.
     """
-    work, lengths, radius, unit = _prepare(
-        brightness, min_length, max_length, step, directions, reconstruction_radius, value_range
+    work, erode_from, valid, lengths, radius, unit = _prepare(
+        brightness,
+        min_length,
+        max_length,
+        step,
+        directions,
+        reconstruction_radius,
+        value_range,
+        valid,
     )
     rows, cols = core if core is not None else (slice(None), slice(None))
     box = _box(work.shape, rows, cols)
     total = np.zeros((box[1] - box[0], box[3] - box[2]), np.float64)
     for d in directions:
         wth_max = white_tophat_by_reconstruction(
-            work, length=lengths[-1], direction=d, radius=radius, core=box
+            work, length=lengths[-1], direction=d, radius=radius, core=box, erode_from=erode_from
         )
         wth_min = white_tophat_by_reconstruction(
-            work, length=lengths[0], direction=d, radius=radius, core=box
+            work, length=lengths[0], direction=d, radius=radius, core=box, erode_from=erode_from
         )
         total += wth_max[rows, cols].astype(np.float64) - wth_min[rows, cols]
     return _finish(
@@ -419,14 +499,23 @@ def mbi_direct(
     Same parameters and result as :func:`morphological_building_index`, ``S + 1``
     reconstructions per direction instead of 2.
     """
-    work, lengths, radius, unit = _prepare(
-        brightness, min_length, max_length, step, directions, reconstruction_radius, value_range
+    work, erode_from, valid, lengths, radius, unit = _prepare(
+        brightness,
+        min_length,
+        max_length,
+        step,
+        directions,
+        reconstruction_radius,
+        value_range,
+        valid,
     )
     total = np.zeros(work.shape, np.float64)
     for d in directions:
         previous = None
         for s in lengths:
-            wth = white_tophat_by_reconstruction(work, length=s, direction=d, radius=radius)
+            wth = white_tophat_by_reconstruction(
+                work, length=s, direction=d, radius=radius, erode_from=erode_from
+            )
             wth = wth.astype(np.float64)
             if previous is not None:
                 total += np.abs(wth - previous)

@@ -44,9 +44,12 @@ def min_area_rectangle(points: np.ndarray) -> tuple[float, float, float]:
         Long side, short side (same unit as the points) and the long side's direction in
         degrees from the x axis, in [0, 180). Zero-size for fewer than 2 distinct points.
     """
-    pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
-    if len(pts) == 0:
+    pts64 = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts64) == 0:
         raise MssfcError("min_area_rectangle needs at least one point.")
+    # OpenCV takes float32: centred first, so map coordinates of millions of metres keep their
+    # centimetres (float32 spacing is 0.5 m at 5e6)
+    pts = (pts64 - pts64.min(axis=0)).astype(np.float32)
     rect = cv2.minAreaRect(pts)
     corners = cv2.boxPoints(rect).astype(np.float64)
     e1, e2 = corners[1] - corners[0], corners[2] - corners[1]

@@ -35,6 +35,7 @@ __all__ = [
     "fit_texture_change",
     "newlybuilt_untiled",
     "texture_change",
+    "unused_threshold_note",
 ]
 
 METHODS = ("proposed", "obisfa", "sfambi", "spetexmbi")
@@ -201,6 +202,25 @@ class NewlyBuiltConfig:
         if metres is None:
             return self.in_pixels(pixel_size_m).mbi_max_length
         return mbi.metres_to_pixels(metres, pixel_size_m)
+
+
+def unused_threshold_note(cfg: NewlyBuiltConfig) -> str | None:
+    """The warning for a likelihood threshold the chosen method does not apply (it thresholds
+    its layers by Otsu each), or None when the threshold is used or not given."""
+    if cfg.threshold is None:
+        return None
+    if cfg.method == "spetexmbi":
+        return (
+            f"THRESHOLD {cfg.threshold:g} is not used: SPETEXMBI thresholds its spectral "
+            "change, texture change and MBI change each by Otsu. The other methods use it."
+        )
+    if cfg.method == "proposed" and cfg.fusion == "decision":
+        return (
+            f"THRESHOLD {cfg.threshold:g} is not used: decision-level fusion thresholds N(CI) "
+            "and N(BI) each by Otsu and keeps the pixels above both. Choose feature-level "
+            "fusion to set the likelihood threshold."
+        )
+    return None
 
 
 def _fit_norm(values: np.ndarray, valid: np.ndarray) -> fusion.PercentileStats:
