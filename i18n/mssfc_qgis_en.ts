@@ -364,6 +364,11 @@ SEED: the same seed gives the same scene. SIZE: pixels per side. PIXEL_SIZE: met
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../mssfc_qgis/algorithms/newly_built.py"/>
+        <source>Every output is skipped: give at least one of OUTPUT_LIKELIHOOD, OUTPUT_MASK and OUTPUT_POLYGONS.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../mssfc_qgis/algorithms/newly_built_deep.py"/>
         <source>Newly built buildings (MSSFC-Net)</source>
         <translation type="unfinished"></translation>

@@ -6,6 +6,7 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -85,17 +86,26 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
             ),
         )
         add_pixel_size(self)
+        # each output may be skipped (created by default): e.g. only the polygons over a city
         self.addParameter(
-            QgsProcessingParameterRasterDestination(self.OUTPUT_LIKELIHOOD, self.tr("Likelihood"))
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_LIKELIHOOD, self.tr("Likelihood"), optional=True, createByDefault=True
+            )
         )
         self.addParameter(
             QgsProcessingParameterRasterDestination(
-                self.OUTPUT_MASK, self.tr("Newly built buildings (mask)")
+                self.OUTPUT_MASK,
+                self.tr("Newly built buildings (mask)"),
+                optional=True,
+                createByDefault=True,
             )
         )
         self.addParameter(
             QgsProcessingParameterVectorDestination(
-                self.OUTPUT_POLYGONS, self.tr("Newly built buildings")
+                self.OUTPUT_POLYGONS,
+                self.tr("Newly built buildings"),
+                optional=True,
+                createByDefault=True,
             )
         )
         self.addOutput(QgsProcessingOutputNumber(self.THRESHOLD_USED, self.tr("Threshold used")))
@@ -109,6 +119,13 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
         lik = self.output_path(parameters, self.OUTPUT_LIKELIHOOD, context)
         mask = self.output_path(parameters, self.OUTPUT_MASK, context)
         polygons = self.output_path(parameters, self.OUTPUT_POLYGONS, context)
+        if not (lik or mask or polygons):
+            raise QgsProcessingException(
+                self.tr(
+                    "Every output is skipped: give at least one of OUTPUT_LIKELIHOOD, OUTPUT_MASK "
+                    "and OUTPUT_POLYGONS."
+                )
+            )
         bands = self.bands(parameters.get(self.BANDS))
         res = newlybuilt(
             self.raster_source(parameters, self.INPUT_T1, context),

@@ -280,3 +280,23 @@ def test_outputs_of_an_image_without_georeferencing_overlay_it_in_qgis(provider,
     lines = QgsVectorLayer(seg["OUTPUT_SEGMENTS"], "segments")
     assert lines.featureCount() > 0 and image.contains(lines.extent())
     assert QgsRasterLayer(seg["OUTPUT"], "bli").extent() == image
+
+
+def test_newlybuilt_writes_only_the_outputs_asked_for(provider, scene, tmp_path):
+    """Over a city an analyst may want the polygons only: the rasters can be skipped; skipping
+    everything is refused."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    res = processing.run(
+        "mssfc:newlybuilt",
+        {
+            "INPUT_T1": scene["t1"],
+            "INPUT_T2": scene["t2"],
+            "OUTPUT_POLYGONS": str(tmp_path / "new.gpkg"),
+        },
+    )
+    assert res["OUTPUT_LIKELIHOOD"] is None and res["OUTPUT_MASK"] is None
+    assert res["COUNT"] > 0 and sorted(p.name for p in tmp_path.iterdir()) == ["new.gpkg"]
+    with pytest.raises(QgsProcessingException, match="Every output is skipped"):
+        processing.run("mssfc:newlybuilt", {"INPUT_T1": scene["t1"], "INPUT_T2": scene["t2"]})
