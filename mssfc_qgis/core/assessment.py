@@ -56,7 +56,6 @@ ogr.UseExceptions()
 DEFAULT_THRESHOLD = 0.5
 #: Dataset-level GDAL metadata item in which this plugin's tools record the threshold they used
 #: to make a mask from the probability or likelihood raster they write (a decimal string).
-THRESHOLD_ITEM = THRESHOLD_KEY
 #: Pixels read (at most) to check that an input is a mask or a probability raster.
 CHECK_PIXELS = 1_000_000
 #: File name endings taken as vector data without opening the file.
@@ -351,7 +350,7 @@ def read_threshold_item(path: str) -> tuple[float | None, str]:
     """The threshold recorded in the raster ``path`` by the tool that made it.
 
     This plugin's probability and likelihood outputs carry it as the dataset-level GDAL
-    metadata item :data:`THRESHOLD_ITEM` (a decimal string, e.g. ``"0.3"``).
+    metadata item :data:`THRESHOLD_KEY` (a decimal string, e.g. ``"0.3"``).
 
     Returns
     -------
@@ -360,7 +359,7 @@ def read_threshold_item(path: str) -> tuple[float | None, str]:
     note : str
         Why an item that is present was not used (empty otherwise).
     """
-    raw = metadata_item(path, THRESHOLD_ITEM)
+    raw = metadata_item(path, THRESHOLD_KEY)
     if raw is None:
         return None, ""
     try:
@@ -370,7 +369,7 @@ def read_threshold_item(path: str) -> tuple[float | None, str]:
     if not 0.0 <= value <= 1.0:
         return (
             None,
-            f"The prediction records {THRESHOLD_ITEM}={raw!r}, not a number in [0, 1]: ignored.",
+            f"The prediction records {THRESHOLD_KEY}={raw!r}, not a number in [0, 1]: ignored.",
         )
     return value, ""
 
@@ -490,7 +489,7 @@ def assess(
         Optional polygons limiting the evaluation.
     threshold
         For probability rasters, in [0, 1]. None uses the threshold recorded in the prediction
-        by the tool that made it (GDAL metadata item :data:`THRESHOLD_ITEM`), else
+        by the tool that made it (GDAL metadata item :data:`THRESHOLD_KEY`), else
         :data:`DEFAULT_THRESHOLD` (0.5); the notes say which.
     out_errors, out_report, out_table
         Outputs (error map GeoTIFF, HTML report, CSV table), each optional. They are checked

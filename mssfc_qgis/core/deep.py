@@ -13,7 +13,6 @@ scheme; the building probability is the mean of the two building heads.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -95,18 +94,11 @@ def default_overlap(model: OnnxModel, tile: int) -> int:
     return min(model.metadata.tile_overlap, tile // 4)
 
 
-def ground_resolution(grid: Grid) -> float | None:
-    """The side in metres of a pixel's ground square (CRS units and degrees converted), or
-    None without a CRS."""
-    ground = grid.ground_pixel_size()
-    return None if ground is None else math.sqrt(ground[0] * ground[1])
-
-
 def resolution_note(model: OnnxModel, grid: Grid, *, resample: bool = False) -> str | None:
     """A note when the input's ground resolution differs from the model's by more than 50 %:
     a warning, or with ``resample`` what the run does about it. None when it is close, or
     unknown (no CRS)."""
-    res = ground_resolution(grid)
+    res = grid.ground_resolution()
     want = model.metadata.resolution_m
     if res is None or not want > 0 or abs(res - want) / want <= 0.5:
         return None

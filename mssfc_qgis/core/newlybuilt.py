@@ -107,16 +107,14 @@ def pixel_size_metres(
     progress = progress or NullProgress()
     if override:
         return float(override)
-    ground = grid.ground_pixel_size()
-    if ground is None:
+    resolution = grid.ground_resolution()
+    if resolution is None:
         progress.warning(
             "The raster has no CRS: assuming 0.5 m pixels for the lengths given in metres. Set "
             "PIXEL_SIZE if that is wrong."
         )
         return 0.5
-    # the side of the square of the pixel's ground area (in degrees a pixel is not square on
-    # the ground: a degree of longitude shrinks with the latitude)
-    return math.sqrt(ground[0] * ground[1])
+    return resolution
 
 
 def square_metres_per_map_unit(grid: Grid, pixel_size_m: float) -> float:

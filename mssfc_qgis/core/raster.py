@@ -165,6 +165,12 @@ class Grid:
         unit = srs.GetLinearUnits() or 1.0
         return px * unit, py * unit
 
+    def ground_resolution(self) -> float | None:
+        """The side in metres of the square of a pixel's ground area (:meth:`ground_pixel_size`;
+        in degrees a pixel is not square on the ground), or None without a CRS."""
+        ground = self.ground_pixel_size()
+        return None if ground is None else math.sqrt(ground[0] * ground[1])
+
     def units_per_metre_note(self) -> str:
         """A short description of the grid's units for log messages."""
         if not self.georeferenced:
@@ -1053,13 +1059,3 @@ def metadata_item(path: str, key: str) -> str | None:
     value = ds.GetMetadataItem(key)
     ds = None
     return None if value is None else str(value)
-
-
-def recorded_threshold(path: str) -> float | None:
-    """The threshold :func:`record_threshold` wrote into ``path``, or None (also when it is not
-    a number)."""
-    value = metadata_item(path, THRESHOLD_KEY)
-    try:
-        return None if value is None else float(value)
-    except ValueError:
-        return None

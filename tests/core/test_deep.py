@@ -222,15 +222,15 @@ def test_small_tiles_take_a_smaller_default_overlap(model):
 
 def test_probability_outputs_record_the_threshold_of_their_mask(tmp_path, rng, model):
     """The accuracy tool cuts a probability where its tool did: the threshold is in the file."""
-    from mssfc_qgis.core.raster import recorded_threshold
+    from mssfc_qgis.core.assessment import read_threshold_item
 
     t = rng.integers(0, 255, (3, 64, 64)).astype(np.uint8)
     a = write_array(str(tmp_path / "a.tif"), t, Grid(64, 64, GT, utm_wkt()))
     sources, g, _ = open_single(a, bands=None, model=model)
     out = {"probability": str(tmp_path / "p.tif"), "mask": str(tmp_path / "m.tif")}
     run_inference("extraction", model, sources, g, out)
-    assert recorded_threshold(out["probability"]) == model.metadata.thresholds["building_t2"]
-    assert recorded_threshold(out["mask"]) is None
+    assert read_threshold_item(out["probability"])[0] == model.metadata.thresholds["building_t2"]
+    assert read_threshold_item(out["mask"])[0] is None
     out = {"probability": str(tmp_path / "p2.tif")}
     run_inference("extraction", model, sources, g, out, options=InferenceOptions(threshold=0.7))
-    assert recorded_threshold(out["probability"]) == 0.7
+    assert read_threshold_item(out["probability"])[0] == 0.7

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mssfc_qgis.core.assessment import read_threshold_item
 from mssfc_qgis.core.newlybuilt import likelihood_stage
-from mssfc_qgis.core.raster import Grid, read_array, recorded_threshold, write_array
+from mssfc_qgis.core.raster import Grid, read_array, write_array
 from mssfc_qgis.core.unsupervised.pipeline import NewlyBuiltConfig, unused_threshold_note
 from tests.conftest import utm_wkt
 
@@ -49,7 +50,7 @@ def test_the_likelihood_records_the_threshold_its_mask_was_cut_at(tmp_path, rng)
     out = {"l": str(tmp_path / "l.tif"), "m": str(tmp_path / "m.tif")}
     paths, otsu = likelihood_stage(ci, bi, out["l"], out["m"])
     assert otsu is not None and 0 < otsu < 1
-    assert recorded_threshold(paths["likelihood"]) == pytest.approx(otsu, abs=1e-6)
+    assert read_threshold_item(paths["likelihood"])[0] == pytest.approx(otsu, abs=1e-6)
     lik, _ = read_array(paths["likelihood"])
     mask, _ = read_array(paths["mask"])
     np.testing.assert_array_equal(mask[0] == 1, lik[0] > otsu)
@@ -60,7 +61,7 @@ def test_the_likelihood_records_the_threshold_its_mask_was_cut_at(tmp_path, rng)
         str(tmp_path / "m2.tif"),
         cfg=NewlyBuiltConfig(threshold=0.3),
     )
-    assert given == 0.3 and recorded_threshold(paths["likelihood"]) == 0.3
+    assert given == 0.3 and read_threshold_item(paths["likelihood"])[0] == 0.3
 
 
 def test_a_threshold_that_decision_fusion_does_not_use_is_said_unused(tmp_path, rng):
@@ -70,7 +71,7 @@ def test_a_threshold_that_decision_fusion_does_not_use_is_said_unused(tmp_path, 
     paths, threshold = likelihood_stage(
         ci, bi, str(tmp_path / "l.tif"), str(tmp_path / "m.tif"), cfg=cfg, progress=log
     )
-    assert threshold is None and recorded_threshold(paths["likelihood"]) is None
+    assert threshold is None and read_threshold_item(paths["likelihood"])[0] is None
     assert any("THRESHOLD 0.9 is not used" in w for w in log.warnings)
     mask, _ = read_array(paths["mask"])
     assert mask[0, 35:55, 35:55].all()  # Otsu on each layer, not 0.9
