@@ -40,7 +40,10 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
         "m). The seed reports pixel-level P 0.692, R 0.683, F1 0.689 at its defaults.\n\nOutputs: "
         "OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8, 1 = newly built, after the GI "
         "filter; nodata 255), OUTPUT_POLYGONS (one polygon per new building with area in square "
-        "metres, gi, mean_likelihood, mean_ci, mean_bi)." + SOURCE_NOTE
+        "metres, gi, mean_likelihood, mean_ci, mean_bi). Any of the three may be skipped, not all. "
+        "THRESHOLD applies to feature-level fusion and to OBISFA and SFAMBI; decision-level "
+        "fusion and SPETEXMBI threshold each layer by Otsu, and the log says the value is "
+        "unused. The likelihood records its threshold (metadata MSSFC_THRESHOLD)." + SOURCE_NOTE
     )
 
     INPUT_T1 = "INPUT_T1"
