@@ -624,6 +624,8 @@ Parameters: ANGLE_TOLERANCE theta (degrees, default 4), FUSION_WEIGHT phi (0.4),
 
 Outputs: OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8, 1 = newly built, after the GI filter; nodata 255), OUTPUT_POLYGONS (one polygon per new building with area in square metres, gi, mean_likelihood, mean_ci, mean_bi). Any of the three may be skipped, not all. THRESHOLD applies to feature-level fusion and to OBISFA and SFAMBI; decision-level fusion and SPETEXMBI threshold each layer by Otsu, and the log says the value is unused. The likelihood records its threshold (metadata MSSFC_THRESHOLD).
 
+The stretches and Otsu are relative to the pair: on a pair where nothing was built the tool still marks its most building-like change (on a LEVIR-CD pair with no change, 14 % of the image). Check the result, or give THRESHOLD a value read on pairs of known change of the same kind.
+
 Method: 'Automatic Detection of Newly Built Buildings Utilizing Change Information and Building Indices' (Buildings, MDPI, 2025, 15(21), 3946). Only its discussion survives; the steps are rebuilt from the methods it cites (ISFA: Wu, Du &amp; Zhang, IEEE TGRS 2014; MBI: Huang &amp; Zhang, PE&amp;RS 2011 and IEEE JSTARS 2012). Choices that are this project's own reconstruction are marked 'ours'.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -679,7 +681,7 @@ Method: 'Automatic Detection of Newly Built Buildings Utilizing Change Informati
     </message>
     <message>
         <location filename="../mssfc_qgis/algorithms/likelihood.py"/>
-        <source>Step 5: fuses change (CI) and building evidence at T2 (BI) into the likelihood of a newly built building, L = N(CI) * N(BI) (feature-level fusion, which the seed found better), or a weighted sum (LIKELIHOOD_MODE), N a 1-99 percentile stretch fitted on the whole raster. The mask is L &gt; THRESHOLD; empty THRESHOLD uses Otsu's threshold on L (the seed tunes it; its IoU peaks where precision ~ recall). FUSION = decision level instead thresholds N(CI) and N(BI) separately (Otsu) and keeps pixels above both, as the seed compares. Outputs: OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8 1 = newly built, nodata 255), and the threshold used (THRESHOLD_USED).
+        <source>Step 5: fuses change (CI) and building evidence at T2 (BI) into the likelihood of a newly built building, L = N(CI) * N(BI) (feature-level fusion, which the seed found better), or a weighted sum (LIKELIHOOD_MODE), N a 1-99 percentile stretch fitted on the whole raster. The mask is L &gt; THRESHOLD; empty THRESHOLD uses Otsu's threshold on L (the seed tunes it; its IoU peaks where precision ~ recall). FUSION = decision level instead thresholds N(CI) and N(BI) separately (Otsu) and keeps pixels above both, as the seed compares. Outputs: OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8 1 = newly built, nodata 255), and the threshold used (THRESHOLD_USED). The stretch and Otsu are relative to the pair: where nothing was built the mask still marks the most building-like change.
 
 Method: 'Automatic Detection of Newly Built Buildings Utilizing Change Information and Building Indices' (Buildings, MDPI, 2025, 15(21), 3946). Only its discussion survives; the steps are rebuilt from the methods it cites (ISFA: Wu, Du &amp; Zhang, IEEE TGRS 2014; MBI: Huang &amp; Zhang, PE&amp;RS 2011 and IEEE JSTARS 2012). Choices that are this project's own reconstruction are marked 'ours'.</source>
         <translation type="unfinished"></translation>

@@ -29,7 +29,8 @@ class LikelihoodAlgorithm(MssfcAlgorithm):
         "its IoU peaks where precision ~ recall). FUSION = decision level instead thresholds N(CI) "
         "and N(BI) separately (Otsu) and keeps pixels above both, as the seed compares. Outputs: "
         "OUTPUT_LIKELIHOOD (float32 0-1), OUTPUT_MASK (uint8 1 = newly built, nodata 255), and the "
-        "threshold used (THRESHOLD_USED)." + SOURCE_NOTE
+        "threshold used (THRESHOLD_USED). The stretch and Otsu are relative to the pair: where "
+        "nothing was built the mask still marks the most building-like change." + SOURCE_NOTE
     )
 
     INPUT_CI = "INPUT_CI"

@@ -43,7 +43,11 @@ class NewlyBuiltAlgorithm(MssfcAlgorithm):
         "metres, gi, mean_likelihood, mean_ci, mean_bi). Any of the three may be skipped, not all. "
         "THRESHOLD applies to feature-level fusion and to OBISFA and SFAMBI; decision-level "
         "fusion and SPETEXMBI threshold each layer by Otsu, and the log says the value is "
-        "unused. The likelihood records its threshold (metadata MSSFC_THRESHOLD)." + SOURCE_NOTE
+        "unused. The likelihood records its threshold (metadata MSSFC_THRESHOLD).\n\nThe "
+        "stretches and Otsu are relative to the pair: on a pair where nothing was built the tool "
+        "still marks its most building-like change (on a LEVIR-CD pair with no change, 14 % of "
+        "the image). Check the result, or give THRESHOLD a value read on pairs of known change of "
+        "the same kind." + SOURCE_NOTE
     )
 
     INPUT_T1 = "INPUT_T1"

@@ -19,6 +19,9 @@ from .base import MssfcAlgorithm
 METHODS = ("proposed", "obisfa", "sfambi", "spetexmbi")
 FUSIONS = ("feature", "decision")
 LIKELIHOOD_MODES = ("product", "sum")
+#: core.unsupervised.texture.MAX_WINDOW, the largest GLCM window the core computes (a literal:
+#: the toolbox lists the tools without importing OpenCV; a test checks they agree)
+MAX_TEXTURE_WINDOW = 63
 TEXTURE_CHANGES = ("difference", "isfa")
 
 SOURCE_NOTE = (
@@ -205,7 +208,7 @@ PARAMS = {
             "int",
             7,
             3,
-            31,
+            MAX_TEXTURE_WINDOW,
             advanced=True,
         ),
         Param(

@@ -64,6 +64,7 @@ from .unsupervised import bli as bli_mod
 from .unsupervised import fusion, isfa, mbi, texture
 from .unsupervised.pipeline import (
     NewlyBuiltConfig,
+    PixelParams,
     fit_texture_change,
     newlybuilt_untiled,
     texture_change,
@@ -115,6 +116,21 @@ def pixel_size_metres(
         )
         return 0.5
     return resolution
+
+
+def describe_lengths(px: PixelParams) -> str:
+    """The MBI line lengths of ``px`` for the log, e.g. ``"4, 14, 24 ... 94, 100 px (11
+    lengths)"``; a step beyond the range says so, as only the two ends are then used."""
+    lengths = mbi.mbi_lengths(px.mbi_min_length, px.mbi_max_length, px.mbi_step)
+    if len(lengths) == 2 and px.mbi_step > px.mbi_max_length - px.mbi_min_length:
+        return (
+            f"{lengths[0]} and {lengths[1]} px only (the step, {px.mbi_step} px, is longer than "
+            "the range between them)"
+        )
+    if len(lengths) <= 6:
+        return ", ".join(str(v) for v in lengths) + " px"
+    head = ", ".join(str(v) for v in lengths[:3])
+    return f"{head} ... {lengths[-2]}, {lengths[-1]} px ({len(lengths)} lengths)"
 
 
 def square_metres_per_map_unit(grid: Grid, pixel_size_m: float) -> float:
@@ -559,10 +575,7 @@ def mbi_stage(
     if cfg.visible_bands is None:  # bands named here are the visible ones
         cfg = with_visible_bands(cfg, image_path, bands, bands, progress)
     px = cfg.in_pixels(gsd)
-    progress.info(
-        f"MBI lines {px.mbi_min_length}-{px.mbi_max_length} px by "
-        f"{px.mbi_step} px ({gsd:g} m pixels), 4 directions."
-    )
+    progress.info(f"MBI lines of {describe_lengths(px)} ({gsd:g} m pixels), 4 directions.")
     bright = decimated_brightness(src, cfg) if brightness_sample is None else brightness_sample
     vr = _range(bright, 0.0, 100.0)
     halo = mbi_halo_px(cfg, gsd)

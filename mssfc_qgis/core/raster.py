@@ -608,6 +608,18 @@ def same_grid(a: Grid, b: Grid, *, tol: float = 1e-6) -> bool:
     return not a.crs_wkt or _srs(a.crs_wkt).IsSame(_srs(b.crs_wkt))
 
 
+def _on_grid(source: RasterSource, grid: Grid) -> RasterSource | None:
+    """``source`` cut to ``grid`` (a VRT, no resampling) when ``grid`` is a whole-pixel window of
+    it, in the same CRS and pixel size; else None."""
+    if source.grid.geotransform[2] or source.grid.geotransform[4]:
+        return None  # rotated: never a window of a north-up grid
+    window = overlap_window(source.grid, grid)
+    if window is None or (window.width, window.height) != (grid.width, grid.height):
+        return None
+    cut = subset(source, window)
+    return cut if same_grid(cut.grid, grid) else None
+
+
 @dataclass
 class AlignedPair:
     """T1 and T2 on one grid (T1's pixel grid, cropped to the common area)."""
@@ -677,6 +689,12 @@ def align_pair(
     grid = t1.grid
     if same_grid(grid, g2):
         t2 = s2
+    elif (shifted := _on_grid(s2, grid)) is not None:
+        t2 = shifted
+        notes.append(
+            "T2 lies on T1's pixel grid, offset by whole pixels: its pixels are read as they are "
+            "(no resampling)."
+        )
     else:
         t2 = warp_to(s2, grid, resample=resample)
         notes.append(

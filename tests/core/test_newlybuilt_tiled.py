@@ -407,3 +407,16 @@ def test_objects_stage_refuses_what_is_not_a_mask(tmp_path):
     write_array(str(tmp_path / "m7n.tif"), mask, grid, nodata=7)  # ... declared as nodata
     assert objects_stage(str(tmp_path / "m7n.tif"), str(tmp_path / "d.gpkg"))[1] == 1
     assert not (tmp_path / "a.gpkg").exists() and not (tmp_path / "c.gpkg").exists()
+
+
+def test_mbi_log_names_the_line_lengths_used():
+    from mssfc_qgis.core.newlybuilt import describe_lengths
+
+    # 0.5 m pixels: 2 - 50 m by 5 m is 4 - 100 px by 10 px, 100 appended after 94
+    default = NewlyBuiltConfig().in_pixels(0.5)
+    assert describe_lengths(default) == "4, 14, 24 ... 94, 100 px (11 lengths)"
+    few = NewlyBuiltConfig(mbi_step_m=10).in_pixels(0.5)
+    assert describe_lengths(few) == "4, 24, 44, 64, 84, 100 px"
+    # a step longer than the range: only the two ends are used, and the log says why
+    long_step = NewlyBuiltConfig(mbi_step_m=200).in_pixels(0.5)
+    assert describe_lengths(long_step).startswith("4 and 100 px only (the step, 400 px")

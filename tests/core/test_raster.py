@@ -143,6 +143,22 @@ def test_partial_overlap_uses_common_area(tmp_path, rng):
     assert pair.grid.geotransform[0] == pytest.approx(GT[0] + 30.0)
 
 
+def test_t2_offset_by_whole_pixels_is_read_without_resampling(tmp_path, rng):
+    a = _write(tmp_path / "a.tif", _scene(rng))
+    noise = rng.integers(0, 256, (3, 120, 160), dtype=np.uint8)  # any resampling would show
+    shifted = (GT[0] + 30.0, 0.5, 0.0, GT[3] - 10.0, 0.0, -0.5)  # 60 px right, 20 px down
+    b = _write(tmp_path / "b.tif", noise, gt=shifted)
+    pair = align_pair(a, b)
+    assert not any("resampled" in n for n in pair.notes)
+    assert any("offset by whole pixels" in n for n in pair.notes)
+    np.testing.assert_array_equal(pair.t2.read(pair.grid.full), noise[:, :100, :100])
+    assert pair.t2.read_valid(pair.grid.full).all()
+
+    half = (GT[0] + 30.25, 0.5, 0.0, GT[3] - 10.0, 0.0, -0.5)  # a quarter metre: half a pixel
+    c = _write(tmp_path / "c.tif", noise, gt=half)
+    assert any("resampled" in n for n in align_pair(a, c).notes)
+
+
 def test_no_overlap_is_refused(tmp_path, rng):
     a = _write(tmp_path / "a.tif", _scene(rng))
     far = (GT[0] + 10000.0, 0.5, 0.0, GT[3], 0.0, -0.5)

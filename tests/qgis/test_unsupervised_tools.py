@@ -128,6 +128,29 @@ def test_step_tools_and_segments(provider, scene, tmp_path):
     assert comp.shape[0] == 3
 
 
+def test_texture_window_takes_every_window_the_core_computes(provider, scene, tmp_path):
+    # the parameter stopped at 31 while the core computes up to 63, and its message said 63
+    import processing
+    from qgis.core import QgsProcessingException
+
+    params = {"INPUT_T1": scene["t1"], "INPUT_T2": scene["t2"]}
+    res = processing.run(
+        "mssfc:changeintensity", {**params, "TEXTURE_WINDOW": 41, "OUTPUT": str(tmp_path / "a.tif")}
+    )
+    ci, _ = read_array(res["OUTPUT"])
+    assert np.isfinite(ci).all() and ci.max() > 0
+    with pytest.raises(QgsProcessingException, match="odd number of pixels from 3 to 63, got 8"):
+        processing.run(
+            "mssfc:changeintensity",
+            {**params, "TEXTURE_WINDOW": 8, "OUTPUT": str(tmp_path / "b.tif")},
+        )
+    assert not (tmp_path / "b.tif").exists()
+    from mssfc_qgis.algorithms.unsupervised_common import MAX_TEXTURE_WINDOW
+    from mssfc_qgis.core.unsupervised.texture import MAX_WINDOW
+
+    assert MAX_TEXTURE_WINDOW == MAX_WINDOW
+
+
 def test_bad_inputs_give_clear_errors(provider, scene, tmp_path):
     import processing
     from qgis.core import QgsProcessingException

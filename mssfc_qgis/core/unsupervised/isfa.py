@@ -291,9 +291,11 @@ def isfa_change_intensity(
     (H, W) float32
         ``T >= 0``; unchanged pixels follow chi-square with B degrees of freedom (mean B).
     """
-    sfa = isfa_components(model, t1, t2)
-    t_stat = np.tensordot((1.0 / model.sigma2).astype(np.float32), sfa * sfa, axes=1)
-    t_stat = np.where(np.isfinite(t_stat), t_stat, 0.0)
+    with np.errstate(over="ignore"):  # an overflow is handled below
+        sfa = isfa_components(model, t1, t2)
+        t_stat = np.tensordot((1.0 / model.sigma2).astype(np.float32), sfa * sfa, axes=1)
+    # NaN (a non-finite input) is no change; an overflow is the largest change, not none
+    t_stat = np.nan_to_num(t_stat, nan=0.0, posinf=float(np.finfo(np.float32).max))
     if valid is not None:
         t_stat = np.where(valid, t_stat, 0.0)
     return t_stat.astype(np.float32)

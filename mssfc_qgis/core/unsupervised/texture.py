@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import MssfcError
 
-__all__ = ["GLCM_FEATURES", "glcm_features", "quantize", "texture_halo"]
+__all__ = ["GLCM_FEATURES", "MAX_WINDOW", "glcm_features", "quantize", "texture_halo"]
 
 #: Order of the feature planes returned by :func:`glcm_features`.
 GLCM_FEATURES: tuple[str, ...] = ("contrast", "homogeneity", "asm", "entropy", "variance")
@@ -159,7 +159,8 @@ _STRIP_ROWS = 128
 #: 16-bit integers; the default 7 x 7 window with 4 offsets has 156.
 _SMALL_PAIRS = 181
 _MAX_LEVELS = 64
-_MAX_WINDOW = 63
+#: The largest GLCM window side, pixels (the TEXTURE_WINDOW parameter stops there too).
+MAX_WINDOW = 63
 _LITTLE = sys.byteorder == "little"
 
 
@@ -453,9 +454,9 @@ def _box_sum(
 
 
 def _check_window_offsets(window: int, offsets: Sequence[tuple[int, int]]) -> None:
-    if window < 3 or window % 2 == 0 or window > _MAX_WINDOW:
+    if window < 3 or window % 2 == 0 or window > MAX_WINDOW:
         raise MssfcError(
-            f"GLCM window must be an odd number of pixels from 3 to {_MAX_WINDOW}, got {window}."
+            f"GLCM window must be an odd number of pixels from 3 to {MAX_WINDOW}, got {window}."
         )
     if len(offsets) == 0:
         raise MssfcError("GLCM needs at least one offset, e.g. ((0, 1), (1, 0)).")

@@ -81,3 +81,25 @@ def test_bad_inputs_raise_clear_errors():
     model = fit_isfa(*sample_pixel_pairs(t1, t2))
     with pytest.raises(MssfcError, match="fitted on 4 bands"):
         isfa_change_intensity(model, t1[:3], t2[:3])
+
+
+def test_an_overflowing_change_statistic_is_the_largest_not_none():
+    # an eigenvalue near 0 (the weights settled on pixels identical at both dates) and a large
+    # difference overflow float32; such a pixel was reported as unchanged (T = 0)
+    model = IsfaModel(
+        mean_x=(0.0,),
+        std_x=(1.0,),
+        mean_y=(0.0,),
+        std_y=(1.0,),
+        w=((1.0,),),
+        eigenvalues=(1e-12,),
+        n_iter=50,
+        converged=True,
+    )
+    t1 = np.zeros((1, 1, 3), np.float32)
+    t2 = np.array([[[0.0, 1.0, 1e20]]], np.float32)
+    t = isfa_change_intensity(model, t1, t2)[0]
+    assert t[0] == 0 and 0 < t[1] < t[2]
+    assert t[2] == np.finfo(np.float32).max
+    nan = isfa_change_intensity(model, t1, np.full((1, 1, 3), np.nan, np.float32))
+    assert np.all(nan == 0)
