@@ -21,7 +21,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.errors import Canceled, MssfcError, library_failure
 from ..core.raster import check_writable
 from ..paths import icon_path, style_path
-from .outputs import OutputFormats, output_kind, overwrite_conflict
+from .outputs import OutputFormats, is_skipped, output_kind, overwrite_conflict
 
 GROUPS = {
     "deep": "Deep learning (MSSFC-Net)",
@@ -51,10 +51,12 @@ def tr(text: str) -> str:
 
 
 class FeedbackProgress:
-    """Adapts ``QgsProcessingFeedback`` to the core's ``Progress`` protocol."""
+    """Adapts ``QgsProcessingFeedback`` to the core's ``Progress`` protocol. A warning is shown
+    once per run: the stages of an end-to-end tool check the same things again."""
 
     def __init__(self, feedback: QgsProcessingFeedback | None) -> None:
         self.feedback = feedback or QgsProcessingFeedback()
+        self._warned: set[str] = set()
 
     def set_progress(self, percent: float) -> None:  # noqa: D102
         self.feedback.setProgress(percent)
@@ -66,7 +68,9 @@ class FeedbackProgress:
         self.feedback.pushInfo(message)
 
     def warning(self, message: str) -> None:  # noqa: D102
-        self.feedback.pushWarning(message)
+        if message not in self._warned:
+            self._warned.add(message)
+            self.feedback.pushWarning(message)
 
 
 class StyleSetter(QgsProcessingLayerPostProcessorInterface):
@@ -222,8 +226,7 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
         self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
     ) -> str | None:
         """Destination path of an output parameter; None when an optional output is skipped."""
-        value = parameters.get(name)
-        if value is None or value == "" or (isinstance(value, str) and value.lower() == "skip"):
+        if is_skipped(parameters.get(name)):
             return None
         path = self.parameterAsOutputLayer(parameters, name, context)
         if not path:

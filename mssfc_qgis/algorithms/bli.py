@@ -40,7 +40,7 @@ class BliAlgorithm(MssfcAlgorithm):
         "line), are drawn and smoothed by a 1 m Gaussian (ours); the density is scaled to [0, 1] "
         "by its 99th percentile over a sample of the image. An image with no such lines gives "
         "BLI = 0 (not NaN) and a log message. Outputs: OUTPUT (BLI, float32 0-1), optional "
-        "OUTPUT_SEGMENTS (the kept segments as lines). REFERENCE (optional, the pair's T1): the "
+        "OUTPUT_SEGMENTS (the kept segments as lines, with their length in metres). REFERENCE (optional, the pair's T1): the "
         "image is first resampled onto its grid, common area only, as mssfc:newlybuilt does, so "
         "a Modeler chain gives its result exactly (the model in resources/models does so)."
         + SOURCE_NOTE

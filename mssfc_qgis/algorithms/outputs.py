@@ -29,6 +29,7 @@ from qgis.core import (
     QgsProcessingParameterVectorLayer,
     QgsProcessingUtils,
 )
+from qgis.PyQt.QtCore import QVariant
 
 from ..core.errors import MssfcError
 from ..core.formats import (
@@ -139,9 +140,19 @@ def _file(path: str) -> str:
     return os.path.realpath(path) if path else ""
 
 
+def is_skipped(value: Any) -> bool:
+    """True when a destination parameter's value skips the output: None, QGIS's NULL (what
+    ``qgis_process`` passes for ``NAME=``), an empty text or ``skip``."""
+    if value is None or (isinstance(value, QVariant) and value.isNull()):
+        return True
+    return isinstance(value, str) and value.strip().lower() in ("", "skip")
+
+
 def _destination_file(value: Any, context: QgsProcessingContext) -> str:
-    """The file a destination parameter's value names, without side effects ('' for a temporary
-    output, ``memory:`` or a table)."""
+    """The file a destination parameter's value names, without side effects ('' for a skipped
+    or temporary output, ``memory:`` or a table)."""
+    if is_skipped(value):
+        return ""
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink.valueAsString(context.expressionContext())[0]
     text = "" if value is None else str(value)

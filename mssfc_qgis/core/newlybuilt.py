@@ -68,6 +68,7 @@ from .unsupervised.pipeline import (
     fit_texture_change,
     newlybuilt_untiled,
     texture_change,
+    unused_fusion_note,
     unused_threshold_note,
 )
 
@@ -106,9 +107,15 @@ def pixel_size_metres(
     """Ground sampling distance in metres: the override, the projected CRS's pixel size, an
     approximation for geographic CRS, or 0.5 m (with a warning) without georeferencing."""
     progress = progress or NullProgress()
-    if override:
-        return float(override)
     resolution = grid.ground_resolution()
+    if override:
+        if resolution is not None and abs(override - resolution) > 0.01 * resolution:
+            progress.warning(
+                f"PIXEL_SIZE {override:g} m overrides the raster's {resolution:.4g} m pixels: "
+                "lengths in metres become pixels, and areas square metres, at "
+                f"{override:g} m per pixel."
+            )
+        return float(override)
     if resolution is None:
         progress.warning(
             "The raster has no CRS: assuming 0.5 m pixels for the lengths given in metres. Set "
@@ -237,8 +244,8 @@ def visible_band_positions(
         if missing:
             raise MssfcError(
                 f"Visible band(s) {', '.join(map(str, missing))} are not among the bands read "
-                f"({', '.join(map(str, chosen))}): add them to the band selection (BANDS) or set "
-                "VISIBLE_BANDS to bands from it."
+                f"({', '.join(map(str, chosen))}): add them to the bands read (BANDS; BANDS_T2 in "
+                "the change intensity tool) or set VISIBLE_BANDS to bands from it."
             )
         positions = tuple(chosen.index(b) for b in dict.fromkeys(requested))
         why = "as given"
@@ -962,12 +969,19 @@ def bli_stage(
         progress=ScaledProgress(progress, 40, 100),
     )
     if out_segments:
-        written["segments"] = write_segments(out_segments, model.lines.segments, src.grid.display())
+        ground = src.grid.ground_pixel_size()
+        metres = (gsd, gsd) if pixel_size or ground is None else ground
+        written["segments"] = write_segments(
+            out_segments, model.lines.segments, src.grid.display(), pixel_metres=metres
+        )
     return written
 
 
-def write_segments(path: str, segments: np.ndarray, grid: Grid) -> str:
-    """Write ``(n, 4)`` pixel segments ``x1, y1, x2, y2`` as map-coordinate lines (GeoPackage)."""
+def write_segments(
+    path: str, segments: np.ndarray, grid: Grid, *, pixel_metres: tuple[float, float]
+) -> str:
+    """Write ``(n, 4)`` pixel segments ``x1, y1, x2, y2`` as map-coordinate lines (GeoPackage)
+    with their ``length`` in metres (``pixel_metres``: a pixel's ground width and height, m)."""
     from .raster import check_writable, partial_path
 
     check_writable(path)
@@ -989,7 +1003,9 @@ def write_segments(path: str, segments: np.ndarray, grid: Grid) -> str:
             line.AddPoint_2D(gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5])
         feat = ogr.Feature(layer.GetLayerDefn())
         feat.SetGeometry(line)
-        feat.SetField("length", line.Length())
+        feat.SetField(
+            "length", math.hypot((x2 - x1) * pixel_metres[0], (y2 - y1) * pixel_metres[1])
+        )
         layer.CreateFeature(feat)
     layer.CommitTransaction()
     ds = None
@@ -999,6 +1015,17 @@ def write_segments(path: str, segments: np.ndarray, grid: Grid) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # 4. Building intensity, 5. likelihood
+
+
+def check_one_band(path: str, what: str, tool: str) -> None:
+    """Refuse a raster with more than one image band (alpha bands aside) where a step needs an
+    index raster: ``what`` it should be and the ``tool`` that writes it, for the message."""
+    src = open_raster(path)
+    if len(src.bands) != 1:
+        raise MssfcError(
+            f"The {what} ({path}) has {len(src.bands)} bands; it must be a one-band index "
+            f"raster, as {tool} writes it."
+        )
 
 
 def building_intensity_stage(
@@ -1013,6 +1040,8 @@ def building_intensity_stage(
 ) -> dict[str, str]:
     """Stage 4: BI = phi BLI + (1 - phi) N(MBI) (METHODS B.6), N fitted on the whole MBI."""
     progress = progress or NullProgress()
+    check_one_band(bli_path, "BLI", "mssfc:buildinglineindex")
+    check_one_band(mbi_path, "MBI", "mssfc:morphologicalbuildingindex")
     pair = align_pair(bli_path, mbi_path, bands_t1=[1], bands_t2=[1], resample="bilinear")
     mbi_norm = fit_mbi_normalization(mbi_path)
 
@@ -1068,6 +1097,8 @@ def likelihood_stage(
     unused = unused_threshold_note(replace(cfg, method="proposed"))
     if unused:
         progress.warning(unused)
+    check_one_band(ci_path, "change intensity", "mssfc:changeintensity")
+    check_one_band(bi_path, "building intensity", "mssfc:buildingintensity")
     pair = align_pair(ci_path, bi_path, bands_t1=[1], bands_t2=[1])
     ci_src, bi_src = pair.t1, pair.t2
     # the two samples are read, and their normalizations fitted, on two threads (one dataset
@@ -1241,9 +1272,10 @@ def newlybuilt(
     gsd = pixel_size_metres(pair.grid, override=pixel_size, progress=progress)
     check_size(pair.grid, cfg, gsd)
     cfg = with_visible_bands(cfg, str(t2_path), bands_t2, visible_bands, progress)
-    unused = unused_threshold_note(cfg)
-    if unused:
-        progress.warning(unused)
+    # the proposed method's likelihood stage names an unused THRESHOLD itself
+    for note in (unused_threshold_note(cfg), unused_fusion_note(cfg)):
+        if note and cfg.method != "proposed":
+            progress.warning(note)
     if cfg.method != "proposed":
         return _baseline(pair, outputs, cfg, gsd, progress)
     with scratch_folder("mssfc_newlybuilt_") as tmp:

@@ -248,7 +248,10 @@ class RasterSource:
     def read_valid(self, window: Window) -> np.ndarray:
         """Validity mask of ``window``: bool ``(rows, cols)``, False where the selected bands are
         nodata (all of them when they share one nodata value, any of them otherwise), masked
-        or outside the source's footprint (alpha of a warped VRT)."""
+        or outside the source's footprint (alpha of a warped VRT), and where a floating-point
+        band is NaN or infinite (read to know)."""
+        if self.floating():
+            return self.read_with_valid(window)[1]
         valid = np.ones((window.height, window.width), dtype=bool)
         if self.shared_nodata():
             invalid = np.ones_like(valid)
@@ -309,13 +312,29 @@ class RasterSource:
         alpha = self.lone_alpha()
         if alpha is not None:
             valid &= _band_window(self.dataset.GetRasterBand(alpha), window) > 0
+        if arr.dtype.kind in "fc":
+            valid &= np.isfinite(arr).all(axis=0)
         return arr, valid
 
-    def has_nodata(self) -> bool:
-        """True when any selected band can be invalid somewhere."""
-        return self.lone_alpha() is not None or any(
-            not (self.dataset.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALL_VALID)
+    def floating(self) -> bool:
+        """True when a selected band is floating point: NaN or infinite pixels are then invalid
+        whether or not a nodata value says so (a float image's gaps are often bare NaN)."""
+        return any(
+            gdal.GetDataTypeName(self.dataset.GetRasterBand(b).DataType).startswith(
+                ("Float", "CFloat")
+            )
             for b in self.bands
+        )
+
+    def has_nodata(self) -> bool:
+        """True when any selected band can be invalid somewhere (floating-point bands can: NaN)."""
+        return (
+            self.floating()
+            or self.lone_alpha() is not None
+            or any(
+                not (self.dataset.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALL_VALID)
+                for b in self.bands
+            )
         )
 
 
@@ -620,6 +639,30 @@ def _on_grid(source: RasterSource, grid: Grid) -> RasterSource | None:
     return cut if same_grid(cut.grid, grid) else None
 
 
+def put_on_grid(
+    source: RasterSource, grid: Grid, *, resample: str = "bilinear"
+) -> tuple[RasterSource, str]:
+    """``source`` on ``grid``, and how: ``"same"`` (it is on it), ``"shifted"`` (a whole-pixel
+    window of it, read as it is) or ``"resampled"`` (warped with ``resample``; pixels outside
+    its footprint are invalid). Both georeferenced, or neither (then of one size)."""
+    if same_grid(grid, source.grid):
+        return source, "same"
+    if not (grid.georeferenced and source.grid.georeferenced):
+        raise MssfcError(
+            f"{source.path} ({source.grid.width}x{source.grid.height}) cannot be put on a "
+            f"{grid.width}x{grid.height} grid: "
+            + (
+                "rasters without georeferencing must have the same size."
+                if not grid.georeferenced and not source.grid.georeferenced
+                else "one of them has no georeferencing."
+            )
+        )
+    shifted = _on_grid(source, grid)
+    if shifted is not None:
+        return shifted, "shifted"
+    return warp_to(source, grid, resample=resample), "resampled"
+
+
 @dataclass
 class AlignedPair:
     """T1 and T2 on one grid (T1's pixel grid, cropped to the common area)."""
@@ -687,24 +730,22 @@ def align_pair(
         )
     t1 = subset(s1, window)
     grid = t1.grid
-    if same_grid(grid, g2):
-        t2 = s2
-    elif (shifted := _on_grid(s2, grid)) is not None:
-        t2 = shifted
+    t2, how = put_on_grid(s2, grid, resample=resample)
+    if how == "shifted":
         notes.append(
             "T2 lies on T1's pixel grid, offset by whole pixels: its pixels are read as they are "
             "(no resampling)."
         )
-    else:
-        t2 = warp_to(s2, grid, resample=resample)
+    elif how == "resampled":
         notes.append(
             f"T2 was resampled ({resample}) onto T1's grid: {grid.width}x{grid.height} pixels of "
             f"{grid.pixel_size[0]:g} x {grid.pixel_size[1]:g} map units."
         )
     if window != g1.full:
         notes.append(
-            f"Working on the common area of T1 and T2: columns {window.x}-{window.x + window.width},"
-            f" rows {window.y}-{window.y + window.height} of T1."
+            f"Working on the common area of T1 and T2: columns {window.x} to "
+            f"{window.x + window.width - 1} and rows {window.y} to {window.y + window.height - 1} "
+            f"of T1 (counted from 0), {window.width}x{window.height} pixels."
         )
     return AlignedPair(t1, t2, grid, notes)
 
@@ -754,6 +795,8 @@ def decimated_read(source: RasterSource, *, max_pixels: int) -> tuple[np.ndarray
         masks.append(source.dataset.GetRasterBand(alpha))
     for m in masks:
         valid &= decimated(m)
+    if data.dtype.kind in "fc":
+        valid &= np.isfinite(data).all(axis=0)
     return data, valid
 
 

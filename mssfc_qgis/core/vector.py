@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 from osgeo import gdal, ogr, osr
@@ -34,7 +35,9 @@ from .raster import (
     create_raster,
     iter_blocks,
     open_raster,
+    overlap_window,
     partial_path,
+    put_on_grid,
     same_grid,
     scratch_folder,
 )
@@ -183,7 +186,7 @@ def _binary_mask_band(mask: RasterSource, grid: Grid | None = None) -> gdal.Data
     xml = (
         f'<VRTDataset rasterXSize="{mask.grid.width}" rasterYSize="{mask.grid.height}">'
         '<VRTRasterBand dataType="Byte" band="1"><ComplexSource>'
-        f'<SourceFilename relativeToVRT="0">{source}</SourceFilename>'
+        f'<SourceFilename relativeToVRT="0">{escape(source)}</SourceFilename>'
         f"<SourceBand>{mask.bands[0]}</SourceBand><LUT>{lut}</LUT>"
         "</ComplexSource></VRTRasterBand></VRTDataset>"
     )
@@ -772,7 +775,9 @@ def polygons_from_mask(
             polys, gi = polys.subset(gi <= max_aspect_ratio), gi[gi <= max_aspect_ratio]
         attrs["gi"] = gi
     attrs = {"area": polys.stats["area"] * area_scale, **attrs}
-    sources = {name: _open_mask(path) for name, path in (values or {}).items()}
+    sources = {
+        name: _value_source(name, path, mask, progress) for name, path in (values or {}).items()
+    }
     writer = (
         create_raster(filtered_mask_path, grid, bands=1, dtype="uint8", nodata=255)
         if filtered_mask_path
@@ -808,3 +813,26 @@ def polygons_from_mask(
 
 def _open_mask(path: str) -> RasterSource:
     return open_raster(path, bands=[1])
+
+
+def _value_source(name: str, path: str, mask: RasterSource, progress: Progress) -> RasterSource:
+    """Band 1 of the raster at ``path`` on the mask's grid, for the polygons' ``mean_<name>``: as
+    it is, at a whole-pixel offset, or resampled (bilinear; the log says so). A raster that
+    does not overlap the mask is refused."""
+    src = _open_mask(path)
+    grid = mask.grid
+    if grid.georeferenced and src.grid.georeferenced and overlap_window(grid, src.grid) is None:
+        raise MssfcError(
+            f"The {name} raster ({path}) does not overlap the mask ({mask.path}): give the "
+            f"{name} raster of the same area."
+        )
+    on_grid, how = put_on_grid(src, grid, resample="bilinear")
+    if how == "shifted":
+        progress.info(f"mean_{name}: {path} is read at a whole-pixel offset onto the mask's grid.")
+    elif how == "resampled":
+        progress.warning(
+            f"mean_{name}: {path} is on another grid than the mask; it was resampled (bilinear) "
+            "onto the mask's grid for the polygon means. Pixels of the mask outside it get no "
+            "value."
+        )
+    return on_grid

@@ -141,6 +141,11 @@ def test_partial_overlap_uses_common_area(tmp_path, rng):
     pair = align_pair(a, b)
     assert (pair.grid.width, pair.grid.height) == (100, 100)
     assert pair.grid.geotransform[0] == pytest.approx(GT[0] + 30.0)
+    # the last column and row are 159 and 119 (it said 160 and 120)
+    assert (
+        "columns 60 to 159 and rows 20 to 119 of T1 (counted from 0), 100x100 pixels"
+        in pair.notes[-1]
+    )
 
 
 def test_t2_offset_by_whole_pixels_is_read_without_resampling(tmp_path, rng):

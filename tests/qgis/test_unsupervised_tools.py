@@ -323,3 +323,45 @@ def test_newlybuilt_writes_only_the_outputs_asked_for(provider, scene, tmp_path)
     assert res["COUNT"] > 0 and sorted(p.name for p in tmp_path.iterdir()) == ["new.gpkg"]
     with pytest.raises(QgsProcessingException, match="Every output is skipped"):
         processing.run("mssfc:newlybuilt", {"INPUT_T1": scene["t1"], "INPUT_T2": scene["t2"]})
+
+
+@pytest.mark.parametrize("skip", ["null", "", "skip"])
+def test_outputs_skipped_by_name_are_not_taken_for_one_file(provider, scene, tmp_path, skip):
+    # `qgis_process ... OUTPUT_LIKELIHOOD= OUTPUT_MASK=` passes QGIS's NULL for both: they were
+    # taken as one file named NULL and the run refused ("the same file")
+    import processing
+    from qgis.PyQt.QtCore import QVariant
+
+    value = QVariant() if skip == "null" else skip
+    res = processing.run(
+        "mssfc:newlybuilt",
+        {
+            "INPUT_T1": scene["t1"],
+            "INPUT_T2": scene["t2"],
+            "OUTPUT_LIKELIHOOD": value,
+            "OUTPUT_MASK": value,
+            "OUTPUT_POLYGONS": str(tmp_path / "new.gpkg"),
+        },
+    )
+    assert res["COUNT"] > 0 and sorted(p.name for p in tmp_path.iterdir()) == ["new.gpkg"]
+
+
+def test_a_warning_is_shown_once_per_run():
+    # the stages of mssfc:newlybuilt check the same things again (PIXEL_SIZE, for one)
+    from qgis.core import QgsProcessingFeedback
+
+    from mssfc_qgis.algorithms.base import FeedbackProgress
+
+    class Recorder(QgsProcessingFeedback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.warnings: list[str] = []
+
+        def pushWarning(self, warning: str) -> None:  # noqa: N802 (QGIS's name)
+            self.warnings.append(warning)
+
+    feedback = Recorder()
+    progress = FeedbackProgress(feedback)
+    for message in ("PIXEL_SIZE overrides", "other", "PIXEL_SIZE overrides"):
+        progress.warning(message)
+    assert feedback.warnings == ["PIXEL_SIZE overrides", "other"]

@@ -223,6 +223,27 @@ def unused_threshold_note(cfg: NewlyBuiltConfig) -> str | None:
     return None
 
 
+def unused_fusion_note(cfg: NewlyBuiltConfig) -> str | None:
+    """The warning for fusion settings a baseline does not apply (FUSION and LIKELIHOOD_MODE
+    shape the proposed method's likelihood only), or None."""
+    if cfg.method == "proposed":
+        return None
+    unused = [
+        name
+        for name, changed in (
+            (f"FUSION {cfg.fusion}", cfg.fusion != "feature"),
+            (f"LIKELIHOOD_MODE {cfg.likelihood_mode}", cfg.likelihood_mode != "product"),
+        )
+        if changed
+    ]
+    if not unused:
+        return None
+    return (
+        f"{' and '.join(unused)} not used: {cfg.method.upper()} has its own fusion; these "
+        "settings apply to the proposed method."
+    )
+
+
 def _fit_norm(values: np.ndarray, valid: np.ndarray) -> fusion.PercentileStats:
     return fusion.fit_percentiles(values[valid])
 
