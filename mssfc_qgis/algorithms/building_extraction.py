@@ -26,7 +26,8 @@ class BuildingExtractionAlgorithm(DeepAlgorithm):
         "dates (the paper's dual-image input scheme) and the building probability is the mean of "
         "the two building heads. With INPUT_T2 set, the pair is aligned (T2 resampled onto "
         "INPUT's grid, common area only) and the output is the buildings of INPUT_T2 as the "
-        "network sees them beside INPUT.\n\nOutputs: OUTPUT_MASK (uint8, 1 = building, nodata "
+        "network sees them beside INPUT. BANDS picks INPUT's red, green and blue, BANDS_T2 those of "
+        "INPUT_T2.\n\nOutputs: OUTPUT_MASK (uint8, 1 = building, nodata "
         "255), OUTPUT_PROBABILITY (float32 0-1, nodata -1), optional OUTPUT_POLYGONS (GeoPackage, "
         "one polygon per building with its area in square metres (square pixels without a CRS) "
         "and mean probability; SIMPLIFY tolerance in map units)." + DEEP_HELP
@@ -35,6 +36,7 @@ class BuildingExtractionAlgorithm(DeepAlgorithm):
     INPUT = "INPUT"
     INPUT_T2 = "INPUT_T2"
     BANDS = "BANDS"
+    BANDS_T2 = "BANDS_T2"
     OUTPUT_MASK = "OUTPUT_MASK"
     OUTPUT_PROBABILITY = "OUTPUT_PROBABILITY"
     OUTPUT_POLYGONS = "OUTPUT_POLYGONS"
@@ -49,6 +51,11 @@ class BuildingExtractionAlgorithm(DeepAlgorithm):
             )
         )
         self.add_bands(self.BANDS, self.INPUT, "Bands for red, green, blue (default 1, 2, 3)")
+        self.add_bands(
+            self.BANDS_T2,
+            self.INPUT_T2,
+            "Second date's bands for red, green, blue (default: chosen as for the image)",
+        )
         self.add_model_parameters()
         self.add_simplify()
         self.addParameter(
@@ -78,8 +85,10 @@ class BuildingExtractionAlgorithm(DeepAlgorithm):
         second = self.optional_raster_source(parameters, self.INPUT_T2, context)
         bands = self.bands(parameters.get(self.BANDS))
         if second:
+            # each date's bands are its own: a BGR or 4-band image beside an RGB second date
+            bands_t2 = self.bands(parameters.get(self.BANDS_T2))
             sources, grid, notes = open_pair(
-                image, second, bands_t1=bands, bands_t2=bands, model=model
+                image, second, bands_t1=bands, bands_t2=bands_t2, model=model
             )
         else:
             sources, grid, notes = open_single(image, bands=bands, model=model)

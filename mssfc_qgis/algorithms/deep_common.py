@@ -37,7 +37,8 @@ DEEP_HELP = (
     "8-bit imagery is scaled by 1/255, 16-bit and float imagery by a per-band 0.5-99.5 percentile "
     "stretch. Nodata stays nodata in every output. RESAMPLE: when the input's ground resolution "
     "(its CRS's unit, feet or degrees, converted to metres) differs from the model's by more "
-    "than 50 %, run at the model's resolution and resample the outputs back.\n\nMSSFC-Net: Huo et al., 'MSSFC-Net: Enhancing Building Interpretation with "
+    "than 50 %, run at the model's resolution and resample the outputs back (nearest neighbour, so "
+    "each mask is its probability at the threshold on every pixel).\n\nMSSFC-Net: Huo et al., 'MSSFC-Net: Enhancing Building Interpretation with "
     "Multi-Scale Spatial-Spectral Feature Collaboration' (IEEE TGRS 2025). The network, its "
     "training and the bundled weights are this project's own implementation; see the model card."
 )

@@ -196,6 +196,9 @@ def overwrite_conflict(
         path = _destination_file(parameters.get(name), context)
         if not path:
             continue
+        kind = output_kind(definition)
+        if kind is not None and not extension(path):  # the run adds it (native_path)
+            path = f"{path}.{native_extension(kind)}"
         if path in inputs:
             return (
                 f"{name} would overwrite the input {inputs[path]} ({path}): choose another file "

@@ -44,6 +44,7 @@ from .raster import (
     alpha_bands,
     check_writable,
     decimated_read,
+    grid_bounds,
     metadata_item,
     open_raster,
 )
@@ -179,6 +180,12 @@ def rasterize_polygons(source: str, grid: Grid, *, notes: list[str], what: str) 
     src, layer = open_layer(ref, what=what)
     name = layer.GetName()
     src_srs = layer.GetSpatialRef()
+    if not grid.georeferenced and _has_crs(src_srs):
+        raise MssfcError(
+            f"The {what} polygons ({source}) are in a CRS but the raster they are compared with "
+            "has no georeferencing, so they cannot be placed on it. Georeference the raster "
+            "(Raster > Georeferencer), or give polygons drawn on it without a CRS."
+        )
     vector: str | gdal.Dataset = src
     where = ref.where
     tmp_vec = None
@@ -193,6 +200,12 @@ def rasterize_polygons(source: str, grid: Grid, *, notes: list[str], what: str) 
             reproj = None  # noqa: F841 (closes and flushes)
             vector, where = tmp_vec, None
             notes.append(f"The {what} polygons were reprojected to the raster's CRS.")
+    try:
+        _check_polygons_overlap(vector, name, where, grid, source=source, what=what)
+    except BaseException:
+        if tmp_vec:
+            gdal.Unlink(tmp_vec)
+        raise
     out = os.path.join(
         gdal.GetConfigOption("CPL_TMPDIR") or "/tmp", f"mssfc_rast_{uuid.uuid4().hex}.tif"
     )
@@ -213,6 +226,44 @@ def rasterize_polygons(source: str, grid: Grid, *, notes: list[str], what: str) 
         if tmp_vec:
             gdal.Unlink(tmp_vec)
     return out
+
+
+def _has_crs(srs: osr.SpatialReference | None) -> bool:
+    """Whether a layer's SRS places it on the Earth (GeoPackages without one report an
+    "Undefined" geographic or cartesian SRS, which does not)."""
+    if srs is None:
+        return False
+    return not (srs.GetName() or "").lower().startswith("undefined") and bool(
+        srs.IsProjected() or srs.IsGeographic()
+    )
+
+
+def _check_polygons_overlap(
+    vector: str | gdal.Dataset,
+    layer_name: str,
+    where: str | None,
+    grid: Grid,
+    *,
+    source: str,
+    what: str,
+) -> None:
+    """Refuse polygons (already in the grid's CRS) whose extent misses the grid: they would be
+    scored as an empty layer."""
+    ds = gdal.OpenEx(vector, gdal.OF_VECTOR) if isinstance(vector, str) else vector
+    layer = ds.GetLayerByName(layer_name)
+    if where:
+        layer.SetAttributeFilter(where)
+    if layer.GetFeatureCount() == 0:
+        return  # an empty prediction or reference is a result, not an error
+    xmin, xmax, ymin, ymax = layer.GetExtent()
+    gx0, gy0, gx1, gy1 = grid_bounds(grid.display())
+    if xmax < gx0 or xmin > gx1 or ymax < gy0 or ymin > gy1:
+        raise MssfcError(
+            f"The {what} polygons ({source}) do not overlap the raster they are compared with: "
+            f"polygons within x {xmin:.6g} - {xmax:.6g}, y {ymin:.6g} - {ymax:.6g}; raster "
+            f"within x {gx0:.6g} - {gx1:.6g}, y {gy0:.6g} - {gy1:.6g}. Check that both cover "
+            "the same area and that their CRS are right."
+        )
 
 
 @dataclass(frozen=True)

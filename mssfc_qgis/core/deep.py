@@ -33,6 +33,7 @@ from .raster import (
     Grid,
     RasterSource,
     align_pair,
+    alpha_bands,
     fit_scaling,
     open_raster,
     record_threshold,
@@ -132,9 +133,15 @@ def _model_fn(model: OnnxModel, scalings: Sequence[BandScaling]) -> BatchFunctio
     """The batch function for the engine: native tiles ``(n, bands, h, w)`` per source ->
     ``(n, 3, h, w)`` probabilities (building T1, building T2, change)."""
 
+    def prepare(scaling: BandScaling, tiles: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        x = normalize(scaling.apply(tiles), model.metadata)
+        # invalid pixels (nodata, NaN) get the training mean, 0 after normalization: a NaN
+        # would spread through the convolutions over the whole tile and its neighbours
+        return np.where(valid[:, None], x, np.float32(0.0))
+
     def fn(data: list[np.ndarray], valid: np.ndarray) -> np.ndarray:
-        t1 = normalize(scalings[0].apply(data[0]), model.metadata)
-        t2 = normalize(scalings[-1].apply(data[-1]), model.metadata) if len(data) > 1 else t1
+        t1 = prepare(scalings[0], data[0], valid)
+        t2 = prepare(scalings[-1], data[-1], valid) if len(data) > 1 else t1
         out = model.predict(t1, t2)
         return np.stack([out["building_t1"], out["building_t2"], out["change"]], axis=1)
 
@@ -318,7 +325,9 @@ def output_threshold(task: Task, kind: str, thresholds: Mapping[str, float]) -> 
 def _resample_back(
     written: Mapping[str, str], final: Mapping[str, OutputSpec], grid: Grid
 ) -> dict[str, str]:
-    """Warp outputs made on the model's grid back onto the input grid (nearest for masks)."""
+    """Warp outputs made on the model's grid back onto the input grid, nearest neighbour for
+    all: a bilinear probability beside a nearest mask disagreed with it along every edge (mask
+    pixels below the threshold, polygons whose mean probability was under it)."""
     from .raster import GTIFF_OPTIONS, check_writable, grid_bounds, partial_path
 
     out = {}
@@ -335,7 +344,7 @@ def _resample_back(
                 outputBounds=(xmin, ymin, xmax, ymax),
                 width=grid.width,
                 height=grid.height,
-                resampleAlg="near" if spec.dtype == "uint8" else "bilinear",
+                resampleAlg="near",
                 creationOptions=list(GTIFF_OPTIONS),
             )
             ds.FlushCache()
@@ -360,7 +369,10 @@ def open_single(
     if not src.grid.georeferenced:
         notes.append(f"{path} has no georeferencing: outputs are in pixel units (no CRS).")
     if len(set(src.bands)) == 1:
-        notes.append(f"{path} has a single band: it is repeated as red, green and blue.")
+        if src.dataset.RasterCount - len(alpha_bands(src.dataset)) == 1:
+            notes.append(f"{path} has a single band: it is repeated as red, green and blue.")
+        else:
+            notes.append(f"Band {src.bands[0]} of {path} is used as red, green and blue.")
     note = rgb_note(src)
     if note:
         notes.append(note)

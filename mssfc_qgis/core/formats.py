@@ -185,7 +185,11 @@ def export_vector(
         # quiet: GDAL would print each laundered field name; the notes say it in words
         gdal.PushErrorHandler("CPLQuietErrorHandler")
         try:
-            out = gdal.VectorTranslate(target, source, format=name, callback=callback)
+            # a CSV keeps the geometry only when asked: as WKT, which QGIS reads back
+            options = ["GEOMETRY=AS_WKT"] if name == "CSV" else []
+            out = gdal.VectorTranslate(
+                target, source, format=name, layerCreationOptions=options, callback=callback
+            )
         finally:
             gdal.PopErrorHandler()
         if out is None:

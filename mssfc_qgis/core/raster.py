@@ -1115,8 +1115,11 @@ def record_threshold(path: str, threshold: float) -> None:
 
 
 def metadata_item(path: str, key: str) -> str | None:
-    """The dataset-level metadata item ``key`` of the raster ``path``, or None."""
+    """The dataset-level metadata item ``key`` of the raster ``path``, or None. NetCDF keeps
+    GDAL's items as global attributes, which GDAL reads back as ``NC_GLOBAL#GDAL_<key>``."""
     ds = open_dataset(path)
     value = ds.GetMetadataItem(key)
+    if value is None:
+        value = ds.GetMetadataItem(f"NC_GLOBAL#GDAL_{key}")
     ds = None
     return None if value is None else str(value)

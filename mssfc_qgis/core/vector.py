@@ -821,6 +821,13 @@ def _value_source(name: str, path: str, mask: RasterSource, progress: Progress) 
     does not overlap the mask is refused."""
     src = _open_mask(path)
     grid = mask.grid
+    if same_grid(src.grid, grid):
+        return src
+    if grid.geotransform[2] or grid.geotransform[4]:
+        raise MssfcError(
+            f"The mask ({mask.path}) is on a rotated grid and the {name} raster ({path}) on "
+            f"another grid: give the {name} raster on the mask's grid."
+        )
     if grid.georeferenced and src.grid.georeferenced and overlap_window(grid, src.grid) is None:
         raise MssfcError(
             f"The {name} raster ({path}) does not overlap the mask ({mask.path}): give the "

@@ -77,9 +77,10 @@ def _set_metadata(path: str, key: str, value: str) -> None:
     ds = None
 
 
-def _layers_gpkg(path: str, srs_epsg: int | None = None) -> str:
+def _layers_gpkg(path: str, srs_epsg: int | None = None, dx: float = 0.0) -> str:
     """A GeoPackage with two polygon layers: ``aaa_few`` (the first rectangle only, listed
-    first) and ``buildings`` (both rectangles), in the test grid's CRS or in EPSG:``srs_epsg``."""
+    first) and ``buildings`` (both rectangles), in the test grid's CRS or in EPSG:``srs_epsg``,
+    ``dx`` metres east of the reference's."""
     utm = osr.SpatialReference()
     utm.ImportFromWkt(utm_wkt())
     utm.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
@@ -95,7 +96,7 @@ def _layers_gpkg(path: str, srs_epsg: int | None = None) -> str:
         for r0, r1, c0, c1 in rects:
             ring = ogr.Geometry(ogr.wkbLinearRing)
             for c, rr in ((c0, r0), (c1, r0), (c1, r1), (c0, r1), (c0, r0)):
-                ring.AddPoint_2D(GT[0] + c * 0.5, GT[3] - rr * 0.5)
+                ring.AddPoint_2D(GT[0] + dx + c * 0.5, GT[3] - rr * 0.5)
             poly = ogr.Geometry(ogr.wkbPolygon)
             poly.AddGeometry(ring)
             if ct is not None:
@@ -382,6 +383,19 @@ def test_threshold_recorded_in_the_prediction_is_used(tmp_path):
     )
 
 
+def test_threshold_recorded_in_a_netcdf_prediction_is_used(tmp_path):
+    # NetCDF keeps the item as a global attribute, read back as NC_GLOBAL#GDAL_MSSFC_THRESHOLD:
+    # it was missed, and the prediction cut at 0.5
+    from mssfc_qgis.core.formats import export_raster
+
+    _, r, *_ = _masks(tmp_path)
+    nc = str(tmp_path / "prob.nc")
+    export_raster(_probability(tmp_path, "0.3"), nc)
+    res = assess(nc, r)
+    assert res.threshold == pytest.approx(0.3)
+    assert _counts(res) == (900, 300, 900)
+
+
 def test_no_threshold_given_or_recorded_uses_half(tmp_path):
     _, r, *_ = _masks(tmp_path)
     res = assess(_probability(tmp_path, None), r)
@@ -403,3 +417,29 @@ def test_unusable_recorded_threshold_is_ignored_and_said(tmp_path):
     res = assess(_probability(tmp_path, "high"), r)
     assert res.threshold == 0.5
     assert any("MSSFC_THRESHOLD='high'" in n and "ignored" in n for n in res.notes)
+
+
+# --- polygons that cannot be placed on the raster ------------------------------------------------
+
+
+def test_polygons_elsewhere_are_refused_not_scored_as_empty(tmp_path):
+    # polygons of another place (here: 100 km east) were burnt onto nothing and scored as an
+    # empty layer: F1 0, PA 1, and no word of why
+    _, r, _, _ = _masks(tmp_path)
+    gpkg = _layers_gpkg(str(tmp_path / "p.gpkg"))
+    far = _layers_gpkg(str(tmp_path / "far.gpkg"), dx=100_000.0) + "|layername=buildings"
+    with pytest.raises(MssfcError, match="prediction polygons .* do not overlap the raster"):
+        assess(far, r, **_outputs(tmp_path))
+    assert _left(tmp_path) == []
+    # the same polygons where they belong are scored (the two rectangles exactly)
+    res = assess(f"{gpkg}|layername=buildings", r)
+    assert _counts(res)[1:] == (0, 0)
+
+
+def test_polygons_in_a_crs_against_a_raster_without_one_are_refused(tmp_path):
+    plain = np.zeros((100, 120), np.uint8)
+    plain[10:40, 10:50] = 1
+    r = write_array(str(tmp_path / "plain.tif"), plain, Grid(120, 100, DEFAULT_GEOTRANSFORM, ""))
+    gpkg = _layers_gpkg(str(tmp_path / "p.gpkg"))
+    with pytest.raises(MssfcError, match="in a CRS but the raster .* has no georeferencing"):
+        assess(f"{gpkg}|layername=buildings", r)

@@ -148,7 +148,7 @@ def test_resample_to_model_resolution(tmp_path, rng, model):
         def warning(self, m):
             warnings.append(m)
 
-    out = {"probability": str(tmp_path / "p.tif")}
+    out = {"probability": str(tmp_path / "p.tif"), "mask": str(tmp_path / "m.tif")}
     run_inference(
         "extraction",
         model,
@@ -165,6 +165,14 @@ def test_resample_to_model_resolution(tmp_path, rng, model):
     exp = tiny_onnx.expected(t / 255.0, t / 255.0)["building_t2"]
     assert np.abs(prob[0] - exp).mean() < 0.02  # up- then down-sampled: close, not exact
     assert not list(tmp_path.glob(".*partial*"))
+    # the mask and the probability come back alike: the mask is the probability at its
+    # threshold on every pixel (the probability was bilinear, the mask nearest)
+    from mssfc_qgis.core.raster import THRESHOLD_KEY, metadata_item
+
+    mask, _ = read_array(out["mask"])
+    threshold = float(metadata_item(out["probability"], THRESHOLD_KEY))
+    assert 0 < mask[0].mean() < 1
+    np.testing.assert_array_equal(mask[0] == 1, prob[0] >= threshold)
 
 
 @pytest.mark.parametrize(
@@ -234,3 +242,35 @@ def test_probability_outputs_record_the_threshold_of_their_mask(tmp_path, rng, m
     out = {"probability": str(tmp_path / "p2.tif")}
     run_inference("extraction", model, sources, g, out, options=InferenceOptions(threshold=0.7))
     assert read_threshold_item(out["probability"])[0] == 0.7
+
+
+def test_nan_pixels_are_nodata_and_do_not_spread(tmp_path, rng):
+    # a float image whose gap is bare NaN (no nodata value): the bundled network's convolutions
+    # spread a NaN over every tile and blend it touched, and the run reported no buildings
+    from mssfc_qgis.paths import default_model_path
+
+    bundled = load_model(default_model_path(), device="cpu")
+    image = _pair(tmp_path, rng, h=160, w=200)[2].astype(np.float32)
+    image[:, 60:90, 70:120] = np.nan
+    path = write_array(str(tmp_path / "nan.tif"), image, Grid(200, 160, GT, utm_wkt()))
+    sources, grid, _ = open_single(path, bands=None, model=bundled)
+    outs = {"probability": str(tmp_path / "p.tif"), "mask": str(tmp_path / "m.tif")}
+    run_inference(
+        "extraction", bundled, sources, grid, outs, options=InferenceOptions(tile=128, overlap=32)
+    )
+    prob, _ = read_array(outs["probability"])
+    mask, _ = read_array(outs["mask"])
+    gap = np.zeros((160, 200), bool)
+    gap[60:90, 70:120] = True
+    assert (prob[0][gap] == -1.0).all() and (mask[0][gap] == 255).all()
+    assert np.isfinite(prob[0][~gap]).all() and (prob[0][~gap] >= 0).all()
+    assert (mask[0][~gap] != 255).all()
+
+
+def test_one_band_chosen_thrice_is_not_called_a_single_band_image(tmp_path, rng, model):
+    a, _, _, t2 = _pair(tmp_path, rng, h=80, w=90)
+    _, _, notes = open_single(a, bands=[1, 1, 1], model=model)
+    assert any(n.startswith("Band 1 of") and "is used as red, green and blue" in n for n in notes)
+    one = write_array(str(tmp_path / "one.tif"), t2[:1], Grid(90, 80, GT, utm_wkt()))
+    _, _, notes = open_single(one, bands=None, model=model)
+    assert any("has a single band: it is repeated as red, green and blue" in n for n in notes)

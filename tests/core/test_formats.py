@@ -123,6 +123,20 @@ def test_export_vector_to_shapefile(tmp_path):
     ds = None
 
 
+def test_export_vector_to_csv_keeps_the_polygons(tmp_path):
+    # a CSV wrote the attributes only, while the log said the polygons were written
+    _gpkg(tmp_path / "src.gpkg")
+    export_vector(str(tmp_path / "src.gpkg"), str(tmp_path / "new.csv"))
+    ds = ogr.Open(str(tmp_path / "new.csv"))
+    layer = ds.GetLayer(0)
+    areas = []
+    for feature in layer:  # a geometry belongs to its feature: read it while the feature lives
+        shape = feature.GetGeometryRef()
+        areas.append(None if shape is None else round(shape.Area(), 6))
+    assert areas == [16.0, 16.0, 16.0]
+    ds = None
+
+
 def test_export_vector_cancel_leaves_nothing(tmp_path):
     _gpkg(tmp_path / "src.gpkg")
     with pytest.raises(Canceled):

@@ -181,3 +181,23 @@ def test_log_names_settings_that_change_or_do_nothing(scene, tmp_path):
     log = _Log()
     bli_stage(scene["t2"], str(tmp_path / "b2.tif"), pixel_size=0.5, progress=log)
     assert not any("PIXEL_SIZE" in m for m in log.messages)
+
+
+def test_polygon_means_on_a_rotated_grid(tmp_path, rng):
+    # a rotated image's outputs share its rotated grid: the means are read as they are (the
+    # grid check first refused the rotation, after the rasters had been written)
+    mask, values, arr = _mask_and_values(tmp_path, rng)
+    rotated = (GT[0], 0.45, 0.2, GT[3], 0.2, -0.45)
+    for path in (mask, values):
+        ds = gdal.Open(path, gdal.GA_Update)
+        ds.SetGeoTransform(rotated)
+        ds = None
+    cfg = NewlyBuiltConfig(min_area_m2=1.0)
+    _, count = objects_stage(mask, str(tmp_path / "r.gpkg"), cfg=cfg, likelihood_path=values)
+    assert count == 4
+    means = sorted(_means(str(tmp_path / "r.gpkg")))
+    expected = sorted(
+        float(arr[r : r + 30, c : c + 40].mean())
+        for r, c in ((10, 10), (10, 90), (70, 20), (60, 100))
+    )
+    np.testing.assert_allclose(means, expected, rtol=1e-5)

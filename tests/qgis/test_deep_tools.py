@@ -153,6 +153,42 @@ def test_building_extraction_and_newlybuilt_tools(provider, scene, tmp_path):
     assert res["OUTPUT_POLYGONS"] is None
 
 
+def test_building_extraction_reads_each_dates_own_bands(provider, scene, tmp_path):
+    # BANDS picks the image's bands; they were applied to INPUT_T2 as well: with a 4-band
+    # image (BANDS 4, 3, 2) beside an RGB second date the run failed, and a BGR image's
+    # BANDS 3, 2, 1 swapped the second date's red and blue
+    import processing
+
+    a, b, model = scene
+    t1, grid = read_array(a)
+    four = write_array(str(tmp_path / "four.tif"), np.concatenate([t1[2:], t1[::-1]]), grid)
+    params = {"MODEL": model, "TILE_SIZE": 64, "INPUT_T2": b}
+    res = processing.run(
+        "mssfc:buildingextraction",
+        {
+            **params,
+            "INPUT": four,  # bands 4, 3, 2 of it are t1's red, green, blue
+            "BANDS": [4, 3, 2],
+            "OUTPUT_MASK": str(tmp_path / "m4.tif"),
+            "OUTPUT_PROBABILITY": str(tmp_path / "p4.tif"),
+        },
+    )
+    ref = processing.run(
+        "mssfc:buildingextraction",
+        {
+            **params,
+            "INPUT": a,
+            "OUTPUT_MASK": str(tmp_path / "m.tif"),
+            "OUTPUT_PROBABILITY": str(tmp_path / "p.tif"),
+        },
+    )
+    got, _ = read_array(res["OUTPUT_PROBABILITY"])
+    want, _ = read_array(ref["OUTPUT_PROBABILITY"])
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    mask, _ = read_array(res["OUTPUT_MASK"])
+    assert mask[0, 20:50, 30:70].all()
+
+
 def test_bad_model_and_no_overlap(provider, scene, tmp_path):
     import processing
     from qgis.core import QgsProcessingException

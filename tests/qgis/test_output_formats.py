@@ -127,9 +127,24 @@ def test_an_output_may_not_overwrite_an_input_or_another_output(provider, scene,
         _gi_filter(scene, str(tmp_path / "p.gpkg"), QgsProcessingOutputLayerDefinition(mask))
     with pytest.raises(QgsProcessingException, match="OUTPUT_MASK would overwrite the input"):
         _gi_filter(scene, str(tmp_path / "p.gpkg"), os.path.relpath(mask))
+    # without an extension the run adds .tif: the input (it was overwritten)
+    with pytest.raises(QgsProcessingException, match="OUTPUT_MASK would overwrite the input"):
+        _gi_filter(scene, str(tmp_path / "p.gpkg"), str(tmp_path / "mask"))
     assert hashlib.sha256(Path(mask).read_bytes()).hexdigest() == before
     with pytest.raises(QgsProcessingException, match="are the same file"):
         _gi_filter(scene, str(tmp_path / "same.tif"), str(tmp_path / "same.tif"))
+    import processing
+
+    with pytest.raises(QgsProcessingException, match="are the same file"):
+        processing.run(
+            "mssfc:likelihood",
+            {
+                "INPUT_CI": scene["buildings_t2"],
+                "INPUT_BI": scene["buildings_t2"],
+                "OUTPUT_LIKELIHOOD": str(tmp_path / "same"),
+                "OUTPUT_MASK": str(tmp_path / "same.tif"),
+            },
+        )
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".aux.xml")) == [
         "mask.tif"
     ]
