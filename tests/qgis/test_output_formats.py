@@ -114,6 +114,7 @@ def test_an_output_may_not_overwrite_an_input_or_another_output(provider, scene,
     import hashlib
     import shutil
 
+    import processing
     from qgis.core import QgsProcessingException, QgsProcessingOutputLayerDefinition
 
     mask = str(tmp_path / "mask.tif")
@@ -133,8 +134,6 @@ def test_an_output_may_not_overwrite_an_input_or_another_output(provider, scene,
     assert hashlib.sha256(Path(mask).read_bytes()).hexdigest() == before
     with pytest.raises(QgsProcessingException, match="are the same file"):
         _gi_filter(scene, str(tmp_path / "same.tif"), str(tmp_path / "same.tif"))
-    import processing
-
     with pytest.raises(QgsProcessingException, match="are the same file"):
         processing.run(
             "mssfc:likelihood",
