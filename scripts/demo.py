@@ -65,6 +65,35 @@ def plan(out: Path, scene: dict[str, str]) -> list[tuple[str, dict[str, Any], st
             "change intensity",
         ),
         (
+            "mssfc:buildingintensity",
+            {
+                "INPUT_BLI": str(u / "bli.tif"),
+                "INPUT_MBI": str(u / "mbi.tif"),
+                "OUTPUT": str(u / "bi.tif"),
+            },
+            "building intensity, the step tools chained by hand",
+        ),
+        (
+            "mssfc:likelihood",
+            {
+                "INPUT_CI": str(u / "ci.tif"),
+                "INPUT_BI": str(u / "bi.tif"),
+                "OUTPUT_LIKELIHOOD": str(u / "steps_likelihood.tif"),
+                "OUTPUT_MASK": str(u / "steps_raw_mask.tif"),
+            },
+            "likelihood and its Otsu mask",
+        ),
+        (
+            "mssfc:gifilter",
+            {
+                "INPUT": str(u / "steps_raw_mask.tif"),
+                "LIKELIHOOD": str(u / "steps_likelihood.tif"),
+                "OUTPUT_POLYGONS": str(u / "steps_newlybuilt.gpkg"),
+                "OUTPUT_MASK": str(u / "steps_newlybuilt_mask.tif"),
+            },
+            "objects by area and GI (as mssfc:newlybuilt gives them)",
+        ),
+        (
             "mssfc:newlybuilt",
             {
                 "INPUT_T1": t1,

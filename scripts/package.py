@@ -64,9 +64,9 @@ def build(output: Path) -> Path:
         for extra in ("resources", "i18n"):
             for path in _files(ROOT / extra):
                 zf.write(path, Path("mssfc_qgis") / path.relative_to(ROOT))
+        # the QGIS plugin repository refuses a plugin without its LICENSE
         for name in ("metadata.txt", "README.md", "CHANGELOG.md", "LICENSE"):
-            if (ROOT / name).exists():
-                zf.write(ROOT / name, Path("mssfc_qgis") / name)
+            zf.write(ROOT / name, Path("mssfc_qgis") / name)
     return output
 
 

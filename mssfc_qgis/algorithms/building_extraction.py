@@ -109,6 +109,7 @@ class BuildingExtractionAlgorithm(DeepAlgorithm):
             parameters,
             context,
             progress,
+            written=written,
         )
         self.style(context, mask, "mask")
         self.style(context, prob, "probability")

@@ -111,6 +111,7 @@ class ChangeDetectionAlgorithm(DeepAlgorithm):
                 parameters,
                 context,
                 progress,
+                written=written,
                 change_type_from=("building_t1", "building_t2"),
                 change_type_thresholds=(thresholds["building_t1"], thresholds["building_t2"]),
             )

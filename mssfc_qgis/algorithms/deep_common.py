@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -227,24 +230,35 @@ class DeepAlgorithm(MssfcAlgorithm):
         parameters: dict[str, Any],
         context: QgsProcessingContext,
         progress: FeedbackProgress,
+        *,
+        written: Mapping[str, str],
         **kwargs: Any,
     ) -> str | None:
         """Vectorize ``mask`` into ``out`` with ``mean_<name>`` of each value raster; areas (and
-        a ``min_area`` among ``kwargs``) in square metres, or square pixels without a CRS."""
+        a ``min_area`` among ``kwargs``) in square metres, or square pixels without a CRS.
+        ``written``: the rasters the run has written; a cancel or failure here removes them,
+        so the run leaves all of its outputs or none."""
         if not out:
             return None
         from ..core.newlybuilt import ground_area_scale
         from ..core.vector import polygons_from_mask
 
         simplify = self.parameterAsDouble(parameters, self.SIMPLIFY, context)
-        path, count = polygons_from_mask(
-            mask,
-            out,
-            values=values,
-            simplify=simplify,
-            area_scale=ground_area_scale(mask),
-            progress=progress,
-            **kwargs,
-        )
+        try:
+            path, count = polygons_from_mask(
+                mask,
+                out,
+                values=values,
+                simplify=simplify,
+                area_scale=ground_area_scale(mask),
+                progress=progress,
+                **kwargs,
+            )
+        except BaseException:
+            for raster in written.values():
+                for leftover in (raster, f"{raster}.aux.xml"):
+                    with contextlib.suppress(OSError):
+                        os.remove(leftover)
+            raise
         progress.info(f"{count} polygons written to {self._formats.destination(path)}")
         return path

@@ -104,6 +104,7 @@ class NewlyBuiltDeepAlgorithm(DeepAlgorithm):
                 parameters,
                 context,
                 progress,
+                written=written,
                 with_gi=True,
                 min_area=min_area,
                 filtered_mask_path=mask if min_area > 0 else None,

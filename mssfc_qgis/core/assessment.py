@@ -15,6 +15,7 @@ import contextlib
 import math
 import os
 import re
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,7 +208,8 @@ def rasterize_polygons(source: str, grid: Grid, *, notes: list[str], what: str) 
             gdal.Unlink(tmp_vec)
         raise
     out = os.path.join(
-        gdal.GetConfigOption("CPL_TMPDIR") or "/tmp", f"mssfc_rast_{uuid.uuid4().hex}.tif"
+        gdal.GetConfigOption("CPL_TMPDIR") or tempfile.gettempdir(),
+        f"mssfc_rast_{uuid.uuid4().hex}.tif",
     )
     try:
         # burnt into a raster of the grid made first: a grid without a CRS gets none (GDAL
@@ -633,6 +635,8 @@ def assess(
             result.best = best_threshold(result.curve, "iou")
         for n in notes:
             progress.info(n)
+        if progress.is_canceled():  # before the report and table: the run leaves none
+            raise Canceled("Canceled by the user.")
         err_rgb = None
         if out_errors:
             err_src = open_raster(out_errors, bands=[1, 2, 3])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -274,18 +275,23 @@ def run_inference(
         progress.info(
             f"Resampled to the model's {md.resolution_m:g} m: {run_grid.width}x{run_grid.height} px."
         )
-    written = run_blended(
-        run_sources,
-        fn,
-        specs,
-        grid=run_grid,
-        channels=3,
-        finalize=_finalizer(task, thresholds, set(outputs), single=len(sources) == 1),
-        tile=tile,
-        overlap=overlap,
-        batch=options.batch,
-        progress=progress,
-    )
+    try:
+        written = run_blended(
+            run_sources,
+            fn,
+            specs,
+            grid=run_grid,
+            channels=3,
+            finalize=_finalizer(task, thresholds, set(outputs), single=len(sources) == 1),
+            tile=tile,
+            overlap=overlap,
+            batch=options.batch,
+            progress=progress,
+        )
+    except BaseException:
+        if final is not None:  # the model-grid scratch folder (empty: nothing was committed)
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
     if final is not None:
         written = _resample_back(written, final, grid)
     for kind, path in written.items():

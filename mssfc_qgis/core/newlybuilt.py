@@ -971,18 +971,34 @@ def bli_stage(
     if out_segments:
         ground = src.grid.ground_pixel_size()
         metres = (gsd, gsd) if pixel_size or ground is None else ground
-        written["segments"] = write_segments(
-            out_segments, model.lines.segments, src.grid.display(), pixel_metres=metres
-        )
+        try:
+            written["segments"] = write_segments(
+                out_segments,
+                model.lines.segments,
+                src.grid.display(),
+                pixel_metres=metres,
+                is_canceled=progress.is_canceled,
+            )
+        except BaseException:  # all of the step's outputs or none
+            with contextlib.suppress(OSError):
+                Path(written["bli"]).unlink()
+            raise
     return written
 
 
 def write_segments(
-    path: str, segments: np.ndarray, grid: Grid, *, pixel_metres: tuple[float, float]
+    path: str,
+    segments: np.ndarray,
+    grid: Grid,
+    *,
+    pixel_metres: tuple[float, float],
+    is_canceled: Callable[[], bool] | None = None,
 ) -> str:
     """Write ``(n, 4)`` pixel segments ``x1, y1, x2, y2`` as map-coordinate lines (GeoPackage)
-    with their ``length`` in metres (``pixel_metres``: a pixel's ground width and height, m)."""
+    with their ``length`` in metres (``pixel_metres``: a pixel's ground width and height, m).
+    A cancel (``is_canceled``) leaves no file."""
     from .raster import check_writable, partial_path
+    from .vector import mark_undefined_cartesian
 
     check_writable(path)
     tmp = partial_path(path)
@@ -997,7 +1013,12 @@ def write_segments(
     layer.CreateField(ogr.FieldDefn("length", ogr.OFTReal))
     gt = grid.geotransform
     layer.StartTransaction()
-    for x1, y1, x2, y2 in segments:
+    for i, (x1, y1, x2, y2) in enumerate(segments):
+        if is_canceled is not None and i % 4096 == 0 and is_canceled():
+            layer.CommitTransaction()  # closed whole, then removed: nothing is left
+            ds = None
+            Path(tmp).unlink(missing_ok=True)
+            raise Canceled("Canceled by the user.")
         line = ogr.Geometry(ogr.wkbLineString)
         for x, y in ((x1, y1), (x2, y2)):
             line.AddPoint_2D(gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5])
@@ -1008,6 +1029,8 @@ def write_segments(
         )
         layer.CreateFeature(feat)
     layer.CommitTransaction()
+    if srs is None:
+        mark_undefined_cartesian(ds, Path(path).stem)
     ds = None
     Path(tmp).replace(path)
     return path

@@ -656,6 +656,8 @@ def write_gpkg(
         finally:
             gdal.PopErrorHandler()
         out.CommitTransaction()
+        if srs is None:
+            mark_undefined_cartesian(ds, name)
     except BaseException:
         ds = None
         with contextlib.suppress(OSError):
@@ -664,6 +666,17 @@ def write_gpkg(
     ds = None
     os.replace(tmp, path)
     return path
+
+
+def mark_undefined_cartesian(ds: ogr.DataSource, layer_name: str) -> None:
+    """Give a GeoPackage layer written without a CRS (polygons of an image without
+    georeferencing, in pixel units) the GeoPackage's "Undefined Cartesian SRS" (srs_id -1), as
+    the format defines for such data. GDAL 3.6 files it under srs_id 0, the "Undefined
+    geographic SRS", which QGIS reads as degrees: areas of 1e12 m2, no transform to any
+    projected CRS. Call after the layer's features are written."""
+    quoted = layer_name.replace("'", "''")
+    for table in ("gpkg_contents", "gpkg_geometry_columns"):
+        ds.ExecuteSQL(f"UPDATE {table} SET srs_id = -1 WHERE table_name = '{quoted}'")
 
 
 def _valid_polygon(geom: ogr.Geometry, simplify: float) -> ogr.Geometry:

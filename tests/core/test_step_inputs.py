@@ -201,3 +201,44 @@ def test_polygon_means_on_a_rotated_grid(tmp_path, rng):
         for r, c in ((10, 10), (10, 90), (70, 20), (60, 100))
     )
     np.testing.assert_allclose(means, expected, rtol=1e-5)
+
+
+class _CancelWhenExists(NullProgress):
+    """Cancels once ``path`` exists: the run has committed that output and goes on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def is_canceled(self) -> bool:
+        return self.path.exists()
+
+
+def test_cancel_while_the_segments_are_written_leaves_no_output(scene, tmp_path):
+    # the segments (100,000 of them at 4000 px) were written without asking, after the BLI raster
+    from mssfc_qgis.core.errors import Canceled
+
+    bli, segments = tmp_path / "bli.tif", tmp_path / "segments.gpkg"
+    with pytest.raises(Canceled):
+        bli_stage(
+            scene["t2"], str(bli), out_segments=str(segments), progress=_CancelWhenExists(bli)
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_cancel_after_the_error_map_leaves_no_accuracy_output(tmp_path, rng):
+    from mssfc_qgis.core.assessment import assess
+    from mssfc_qgis.core.errors import Canceled
+
+    mask, _, _ = _mask_and_values(tmp_path, rng)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(Canceled):
+        assess(
+            mask,
+            mask,
+            out_errors=str(out / "err.tif"),
+            out_report=str(out / "r.html"),
+            out_table=str(out / "t.csv"),
+            progress=_CancelWhenExists(out / "err.tif"),
+        )
+    assert list(out.iterdir()) == []

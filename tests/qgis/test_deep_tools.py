@@ -289,3 +289,34 @@ def test_cancel_removes_partial_outputs(provider, scene, tmp_path):
         )
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith((".c", ".p", "c.", "p."))]
     assert leftovers == []
+
+
+def test_cancel_while_polygons_are_made_leaves_no_output(provider, scene, tmp_path, monkeypatch):
+    # the mask and probability were committed before the polygons; a cancel there left them,
+    # with the message "Canceled: no output was written"
+    import processing
+    from qgis.core import QgsProcessingException
+
+    from mssfc_qgis.core import vector
+    from mssfc_qgis.core.errors import Canceled
+
+    def canceled(*args, **kwargs):
+        raise Canceled("Canceled by the user.")
+
+    monkeypatch.setattr(vector, "polygons_from_mask", canceled)
+    a, b, model = scene
+    with pytest.raises(QgsProcessingException, match="Canceled"):
+        processing.run(
+            "mssfc:changedetection",
+            {
+                "INPUT_T1": a,
+                "INPUT_T2": b,
+                "MODEL": model,
+                "TILE_SIZE": 64,
+                "OUTPUT_CHANGE": str(tmp_path / "out_change.tif"),
+                "OUTPUT_PROBABILITY": str(tmp_path / "out_prob.tif"),
+                "OUTPUT_BUILDINGS_T1": str(tmp_path / "out_b1.tif"),
+                "OUTPUT_POLYGONS": str(tmp_path / "out_change.gpkg"),
+            },
+        )
+    assert sorted(p.name for p in tmp_path.glob("out_*")) == []

@@ -21,6 +21,7 @@ def test_zip_installs_into_clean_profile(tmp_path):
     with zipfile.ZipFile(zpath) as zf:
         names = set(zf.namelist())
         assert "mssfc_qgis/metadata.txt" in names
+        assert "mssfc_qgis/LICENSE" in names  # plugins.qgis.org requires it
         assert "mssfc_qgis/resources/icons/mssfc.svg" in names
         assert "mssfc_qgis/__init__.py" in names
         assert not any("__pycache__" in n for n in names)

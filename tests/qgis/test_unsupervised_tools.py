@@ -303,6 +303,15 @@ def test_outputs_of_an_image_without_georeferencing_overlay_it_in_qgis(provider,
     lines = QgsVectorLayer(seg["OUTPUT_SEGMENTS"], "segments")
     assert lines.featureCount() > 0 and image.contains(lines.extent())
     assert QgsRasterLayer(seg["OUTPUT"], "bli").extent() == image
+    # pixel units, not degrees: the layers were filed under GeoPackage's "Undefined geographic
+    # SRS", so QGIS measured 1e12 m2 polygons and could put them in no projected project
+    from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsProject
+
+    utm = QgsCoordinateReferenceSystem("EPSG:32616")
+    for layer in (polygons, lines):
+        assert not layer.crs().isGeographic()
+        move = QgsCoordinateTransform(layer.crs(), utm, QgsProject.instance())
+        assert move.transformBoundingBox(layer.extent()) == layer.extent()
 
 
 def test_newlybuilt_writes_only_the_outputs_asked_for(provider, scene, tmp_path):
