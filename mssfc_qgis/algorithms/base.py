@@ -50,6 +50,21 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("MssfcAlgorithm", text)
 
 
+def missing_package_message(exc: ImportError, tool: str) -> str:
+    """What to install when ``exc`` says a package is missing: the exact command for QGIS's
+    Python (:func:`mssfc_qgis.deps.install_command`), as the deep tools' own check says it."""
+    from ..deps import PACKAGES, install_command
+
+    module = (exc.name or "").split(".")[0]
+    if not module:
+        return f"{tool} could not import a package it needs: {exc}"
+    return (
+        f"{tool} needs the Python package {PACKAGES.get(module, module)!r}, which is not "
+        f"installed in QGIS's Python. Install it with: {install_command(module)} (then restart "
+        "QGIS)."
+    )
+
+
 class FeedbackProgress:
     """Adapts ``QgsProcessingFeedback`` to the core's ``Progress`` protocol. A warning is shown
     once per run: the stages of an end-to-end tool check the same things again."""
@@ -181,6 +196,8 @@ class MssfcAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from exc
         except (RuntimeError, OSError) as exc:  # GDAL's, ONNX Runtime's, the disk's: unforeseen
             raise QgsProcessingException(library_failure(exc)) from exc
+        except ImportError as exc:  # a package the tool imports when it runs is missing
+            raise QgsProcessingException(missing_package_message(exc, self.displayName())) from exc
         finally:
             self._formats.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from qgis.core import (
@@ -11,6 +12,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
+from ..core.errors import Canceled
 from .base import FeedbackProgress, MssfcAlgorithm
 
 
@@ -76,12 +78,20 @@ class DemoSceneAlgorithm(MssfcAlgorithm):
         from ..core.demo_scene import make_scene, write_scene
 
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
-        scene = make_scene(
+        # the generator asks nothing while it draws (20 s at 3000 px): it runs on a thread of
+        # its own, and a cancel returns at once, its scene discarded unwritten
+        pool = ThreadPoolExecutor(max_workers=1)
+        job = pool.submit(
+            make_scene,
             seed=self.parameterAsInt(parameters, self.SEED, context),
             size=self.parameterAsInt(parameters, self.SIZE, context),
             pixel_size=self.parameterAsDouble(parameters, self.PIXEL_SIZE, context),
         )
-        paths = write_scene(scene, folder)
+        pool.shutdown(wait=False)
+        while not wait([job], timeout=0.2).done:
+            if progress.is_canceled():
+                raise Canceled("Canceled by the user.")
+        paths = write_scene(job.result(), folder, is_canceled=progress.is_canceled)
         progress.info(f"Demo scene written to {folder}")
         result: dict[str, Any] = {self.OUTPUT_FOLDER: folder}
         for key in self.OUTPUTS:

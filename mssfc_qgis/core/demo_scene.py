@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
-from .errors import MssfcError
+from .errors import Canceled, MssfcError
 
 #: EPSG code of the scene's CRS (WGS 84 / UTM zone 33N).
 SCENE_EPSG = 32633
@@ -1378,7 +1378,9 @@ def _write_tif(path: Path, data: np.ndarray, scene: Scene, names: Sequence[str])
     ds = None  # closes the file
 
 
-def write_scene(scene: Scene, folder: str | Path) -> dict[str, Path]:
+def write_scene(
+    scene: Scene, folder: str | Path, *, is_canceled: Callable[[], bool] | None = None
+) -> dict[str, Path]:
     """Write the scene as tiled, DEFLATE-compressed GeoTIFFs.
 
     Parameters
@@ -1387,6 +1389,9 @@ def write_scene(scene: Scene, folder: str | Path) -> dict[str, Path]:
         From :func:`make_scene`.
     folder : str or pathlib.Path
         Output folder, created if missing.
+    is_canceled : callable, optional
+        Asked before each file; a cancel removes the files written and raises
+        :class:`~mssfc_qgis.core.errors.Canceled`.
 
     Returns
     -------
@@ -1396,12 +1401,19 @@ def write_scene(scene: Scene, folder: str | Path) -> dict[str, Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name in ("t1", "t2", "buildings_t1", "buildings_t2", "change"):
-        data = getattr(scene, name)
-        names = scene.band_names if data.ndim == 3 else (name,)
-        path = folder / f"{name}.tif"
-        _write_tif(path, data, scene, names)
-        paths[name] = path
+    try:
+        for name in ("t1", "t2", "buildings_t1", "buildings_t2", "change"):
+            if is_canceled is not None and is_canceled():
+                raise Canceled("Canceled by the user.")
+            data = getattr(scene, name)
+            names = scene.band_names if data.ndim == 3 else (name,)
+            path = folder / f"{name}.tif"
+            paths[name] = path
+            _write_tif(path, data, scene, names)
+    except BaseException:  # the whole scene or none of it
+        for path in paths.values():
+            path.unlink(missing_ok=True)
+        raise
     return paths
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -57,8 +58,10 @@ REQUIRED_KEYS: tuple[str, ...] = (
     "thresholds",
     "training_data",
 )
-ORT_INSTALL = "python -m pip install onnxruntime"
-ORT_GPU_INSTALL = "python -m pip install onnxruntime-gpu"
+#: The exact commands for the Python this runs in (QGIS's), at the version the plugin is tested
+#: with (mssfc_qgis.deps.PACKAGES pins the same)
+ORT_INSTALL = f'"{sys.executable}" -m pip install "onnxruntime==1.23.2"'
+ORT_GPU_INSTALL = f'"{sys.executable}" -m pip install "onnxruntime-gpu==1.23.2"'
 
 Device = Literal["auto", "cuda", "cpu"]
 

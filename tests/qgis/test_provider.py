@@ -97,3 +97,68 @@ def test_qgis_process_runs_a_tool(tmp_path):
     )
     t1 = Path(results["T1"])
     assert t1.exists() and t1.parent == tmp_path
+
+
+def test_a_tool_whose_package_is_missing_says_how_to_install_it(tmp_path):
+    """OpenCV blocked: the unsupervised tools stopped with a traceback ending in
+    ModuleNotFoundError; they now name the package and the command for QGIS's Python."""
+    import numpy as np
+
+    from mssfc_qgis.core.raster import Grid, write_array
+    from tests.conftest import utm_wkt
+
+    image = write_array(
+        str(tmp_path / "t2.tif"),
+        np.zeros((3, 300, 300), np.uint8),
+        Grid(300, 300, (500000.0, 0.5, 0.0, 4649776.0, 0.0, -0.5), utm_wkt()),
+    )
+    code = (
+        "import sys\n"
+        "sys.modules['cv2'] = None\n"
+        "from qgis.core import QgsApplication\n"
+        "app = QgsApplication([], False)\n"
+        "app.initQgis()\n"
+        "sys.path.append('/usr/share/qgis/python/plugins')\n"
+        "from processing.core.Processing import Processing\n"
+        "Processing.initialize()\n"
+        "import processing\n"
+        "from qgis.core import QgsProcessingException\n"
+        "from mssfc_qgis.provider import MssfcProvider\n"
+        "provider = MssfcProvider()\n"
+        "QgsApplication.processingRegistry().addProvider(provider)\n"
+        "try:\n"
+        f"    processing.run('mssfc:morphologicalbuildingindex', {{'INPUT': {image!r}, "
+        f"'OUTPUT': {str(tmp_path / 'mbi.tif')!r}}})\n"
+        "except QgsProcessingException as exc:\n"
+        "    print('MESSAGE', exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=120,
+    )
+    message = out.stdout[out.stdout.index("MESSAGE") :]
+    assert "'opencv-python-headless==4.11.0.86'" in message
+    assert f'"{sys.executable}" -m pip install' in message
+    assert not (tmp_path / "mbi.tif").exists()
+
+
+def test_demo_scene_tool_stops_on_cancel(provider, tmp_path):
+    """The generator asked nothing: a cancel ran on to the end and wrote the scene."""
+    import threading
+
+    import processing
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    feedback = QgsProcessingFeedback()
+    threading.Timer(0.5, feedback.cancel).start()
+    with pytest.raises(QgsProcessingException, match="Canceled"):
+        processing.run(
+            "mssfc:demoscene",
+            {"SIZE": 1200, "OUTPUT_FOLDER": str(tmp_path / "scene")},
+            feedback=feedback,
+        )
+    assert not list(tmp_path.rglob("*.tif"))

@@ -160,5 +160,7 @@ def test_metadata_parser_rejects_inconsistent_values():
 
 def test_missing_onnxruntime_names_the_install_command(monkeypatch, tiny_onnx):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
-    with pytest.raises(MissingDependency, match="pip install onnxruntime"):
+    # the exact command for the Python running this (QGIS's), at the tested version
+    with pytest.raises(MissingDependency) as err:
         load_model(tiny_onnx)
+    assert f'"{sys.executable}" -m pip install "onnxruntime==1.23.2"' in str(err.value)
