@@ -23,6 +23,7 @@ def build() -> object:
         QgsProcessingModelChildAlgorithm,
         QgsProcessingModelOutput,
         QgsProcessingModelParameter,
+        QgsProcessingParameterDefinition,
         QgsProcessingParameterNumber,
         QgsProcessingParameterRasterLayer,
     )
@@ -42,20 +43,31 @@ def build() -> object:
             "parameters; open it in the Graphical Modeler to inspect or change a step."
         }
     )
+    double = QgsProcessingParameterNumber.Double
     params = [
         QgsProcessingParameterRasterLayer("t1", "Image T1 (before)"),
         QgsProcessingParameterRasterLayer("t2", "Image T2 (after)"),
+        # the same ranges as the step tools' parameters
         QgsProcessingParameterNumber(
-            "angle", "LVC angle tolerance (degrees)", QgsProcessingParameterNumber.Double, 4.0
+            "angle", "LVC angle tolerance (degrees)", double, 4.0, False, 0.0, 45.0
         ),
+        QgsProcessingParameterNumber("phi", "Fusion weight phi", double, 0.4, False, 0.0, 1.0),
+        QgsProcessingParameterNumber("gi", "Maximum GI", double, 4.0, False, 1.0, 1000.0),
         QgsProcessingParameterNumber(
-            "phi", "Fusion weight phi", QgsProcessingParameterNumber.Double, 0.4
-        ),
-        QgsProcessingParameterNumber("gi", "Maximum GI", QgsProcessingParameterNumber.Double, 4.0),
-        QgsProcessingParameterNumber(
-            "minarea", "Minimum area (square metres)", QgsProcessingParameterNumber.Double, 20.0
+            "minarea", "Minimum area (square metres)", double, 20.0, False, 0.0
         ),
     ]
+    helps = {
+        "t1": "The earlier image.",
+        "t2": "The later image, resampled onto T1's grid where it differs.",
+        "angle": "theta of the Line segment Verticality Criterion, degrees (seed: 4).",
+        "phi": "BI = phi BLI + (1 - phi) N(MBI) (seed: 0.4).",
+        "gi": "Objects whose long / short side of the minimum-area rectangle exceeds this are "
+        "removed (ours: 4).",
+        "minarea": "Objects smaller than this are removed, square metres (ours: 20).",
+    }
+    # the Modeler keeps a model's help by parameter name, beside its description
+    model.setHelpContent({**model.helpContent(), **helps})
     for i, p in enumerate(params):
         mp = QgsProcessingModelParameter(p.name())
         mp.setPosition(QPointF(120, 80 + 70 * i))
@@ -70,6 +82,15 @@ def build() -> object:
         c.setPosition(QPointF(x, y))
         for name, src in sources.items():
             c.addParameterSources(name, [src])
+        # every other mandatory input at the tool's default, as the Modeler's dialog fills it:
+        # without them QGIS's validate() finds the model invalid ("Parameter X is mandatory")
+        for definition in c.algorithm().parameterDefinitions():
+            name = definition.name()
+            optional = definition.flags() & QgsProcessingParameterDefinition.FlagOptional
+            if name in sources or definition.isDestination() or optional:
+                continue
+            if definition.defaultValue() is not None:
+                c.addParameterSources(name, [Src.fromStaticValue(definition.defaultValue())])
         outs = {}
         for name, (child_output, label) in (outputs or {}).items():
             o = QgsProcessingModelOutput(name, label)

@@ -58,6 +58,24 @@ def _features(path):
     return rows
 
 
+def test_modeler_model_is_valid_for_the_modeler(provider):
+    # the Graphical Modeler refused to run it ("This model is not valid"): 14 mandatory inputs
+    # of its steps had no value; headless runs filled them from the tools' defaults
+    from qgis.core import QgsProcessingModelAlgorithm
+
+    from tests.conftest import REPO
+
+    model = QgsProcessingModelAlgorithm()
+    assert model.fromFile(str(REPO / "resources" / "models" / "newlybuilt_chain.model3"))
+    ok, issues = model.validate()
+    assert ok, issues
+    helps = model.helpContent()
+    inputs = [d for d in model.parameterDefinitions() if not d.isDestination()]
+    assert len(inputs) == 6
+    for definition in inputs:  # each input is explained in the model's help
+        assert helps.get(definition.name()), definition.name()
+
+
 @pytest.mark.parametrize("which", ["scene", "nir_scene", "shifted_scene"])
 def test_modeler_chain_equals_end_to_end(provider, which, request, tmp_path):
     import processing
