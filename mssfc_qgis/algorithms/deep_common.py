@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -241,6 +239,7 @@ class DeepAlgorithm(MssfcAlgorithm):
         if not out:
             return None
         from ..core.newlybuilt import ground_area_scale
+        from ..core.raster import remove_outputs
         from ..core.vector import polygons_from_mask
 
         simplify = self.parameterAsDouble(parameters, self.SIMPLIFY, context)
@@ -255,10 +254,7 @@ class DeepAlgorithm(MssfcAlgorithm):
                 **kwargs,
             )
         except BaseException:
-            for raster in written.values():
-                for leftover in (raster, f"{raster}.aux.xml"):
-                    with contextlib.suppress(OSError):
-                        os.remove(leftover)
+            remove_outputs(written.values())
             raise
         progress.info(f"{count} polygons written to {self._formats.destination(path)}")
         return path

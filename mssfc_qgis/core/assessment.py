@@ -48,6 +48,7 @@ from .raster import (
     grid_bounds,
     metadata_item,
     open_raster,
+    remove_outputs,
 )
 from .report import error_map, write_csv, write_html_report
 
@@ -201,17 +202,12 @@ def rasterize_polygons(source: str, grid: Grid, *, notes: list[str], what: str) 
             reproj = None  # noqa: F841 (closes and flushes)
             vector, where = tmp_vec, None
             notes.append(f"The {what} polygons were reprojected to the raster's CRS.")
-    try:
-        _check_polygons_overlap(vector, name, where, grid, source=source, what=what)
-    except BaseException:
-        if tmp_vec:
-            gdal.Unlink(tmp_vec)
-        raise
     out = os.path.join(
         gdal.GetConfigOption("CPL_TMPDIR") or tempfile.gettempdir(),
         f"mssfc_rast_{uuid.uuid4().hex}.tif",
     )
     try:
+        _check_polygons_overlap(vector, name, where, grid, source=source, what=what)
         # burnt into a raster of the grid made first: a grid without a CRS gets none (GDAL
         # would take the layer's, which a GeoPackage without one reports as an undefined
         # geographic CRS), and without georeferencing the grid is where QGIS draws it, as
@@ -482,14 +478,6 @@ def check_destinations(outputs: dict[str, str | None], inputs: list[str]) -> Non
             raise MssfcError(f"The {label} cannot be written to {path}. {exc}") from exc
 
 
-def _remove_outputs(paths: list[str]) -> None:
-    """Delete outputs a failed run wrote (and GDAL's side files of a raster)."""
-    for path in paths:
-        for p in (path, f"{path}.aux.xml", f"{path}.msk"):
-            with contextlib.suppress(OSError):
-                os.remove(p)
-
-
 _T_WORDS = {"T1": "the prediction", "T2": "the reference"}
 
 
@@ -661,7 +649,7 @@ def assess(
         progress.set_progress(100)
         return result
     except BaseException:
-        _remove_outputs(written)
+        remove_outputs(written)
         raise
     finally:
         for t in temps:

@@ -56,6 +56,7 @@ from .raster import (
     decimated_read,
     open_raster,
     record_threshold,
+    remove_outputs,
     sample_windows,
     scratch_folder,
     write_array,
@@ -980,8 +981,7 @@ def bli_stage(
                 is_canceled=progress.is_canceled,
             )
         except BaseException:  # all of the step's outputs or none
-            with contextlib.suppress(OSError):
-                Path(written["bli"]).unlink()
+            remove_outputs([written["bli"]])
             raise
     return written
 

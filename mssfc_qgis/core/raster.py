@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +115,11 @@ class Grid:
             DEFAULT_GEOTRANSFORM,
             PIXEL_GEOTRANSFORM,
         )
+
+    @property
+    def rotated(self) -> bool:
+        """True when the geotransform has rotation or shear terms (not north-up)."""
+        return bool(self.geotransform[2] or self.geotransform[4])
 
     def display(self) -> Grid:
         """This grid as QGIS draws it: itself when georeferenced, else with
@@ -558,7 +563,7 @@ def overlap_window(ref: Grid, other: Grid) -> Window | None:
     if not ref.georeferenced or not other.georeferenced:
         w, h = min(ref.width, other.width), min(ref.height, other.height)
         return Window(0, 0, w, h)
-    if abs(ref.geotransform[2]) > 0 or abs(ref.geotransform[4]) > 0:
+    if ref.rotated:
         raise MssfcError(
             "Rotated rasters are not supported as T1; warp T1 to a north-up grid first."
         )
@@ -630,8 +635,8 @@ def same_grid(a: Grid, b: Grid, *, tol: float = 1e-6) -> bool:
 def _on_grid(source: RasterSource, grid: Grid) -> RasterSource | None:
     """``source`` cut to ``grid`` (a VRT, no resampling) when ``grid`` is a whole-pixel window of
     it, in the same CRS and pixel size; else None."""
-    if source.grid.geotransform[2] or source.grid.geotransform[4]:
-        return None  # rotated: never a window of a north-up grid
+    if source.grid.rotated:
+        return None  # never a window of a north-up grid
     window = overlap_window(source.grid, grid)
     if window is None or (window.width, window.height) != (grid.width, grid.height):
         return None
@@ -1099,6 +1104,15 @@ def iter_blocks(grid: Grid, *, tile: int) -> Iterator[Window]:
     for y in range(0, grid.height, tile):
         for x in range(0, grid.width, tile):
             yield Window(x, y, min(tile, grid.width - x), min(tile, grid.height - y))
+
+
+def remove_outputs(paths: Iterable[str]) -> None:
+    """Delete the outputs a failed or canceled run wrote, with GDAL's side files of a raster
+    (``.aux.xml``, ``.msk``): the run leaves all of its outputs or none."""
+    for path in paths:
+        for p in (path, f"{path}.aux.xml", f"{path}.msk"):
+            with contextlib.suppress(OSError):
+                os.remove(p)
 
 
 #: Metadata item of a probability or likelihood raster: the threshold its tool cut the mask at.

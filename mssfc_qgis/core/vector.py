@@ -836,7 +836,7 @@ def _value_source(name: str, path: str, mask: RasterSource, progress: Progress) 
     grid = mask.grid
     if same_grid(src.grid, grid):
         return src
-    if grid.geotransform[2] or grid.geotransform[4]:
+    if grid.rotated:
         raise MssfcError(
             f"The mask ({mask.path}) is on a rotated grid and the {name} raster ({path}) on "
             f"another grid: give the {name} raster on the mask's grid."
